@@ -1,0 +1,26 @@
+import os, shutil, subprocess, sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope='session')
+def root() -> Path:
+    return ROOT
+
+
+def reidbook_cmd(*args, **kw) -> subprocess.CompletedProcess:
+    "Run the installed `reidbook` console script from the repo root."
+    return subprocess.run([str(BIN/'reidbook'), *args], cwd=ROOT, capture_output=True, text=True, **kw)
+
+
+def chromium_or_skip() -> str:
+    "Path of a headless-capable Chromium; skips (or fails when REIDBOOK_REQUIRE_BROWSER is set) if there is none."
+    exe = shutil.which('chromium') or shutil.which('chromium-browser')
+    if exe: return exe
+    msg = "Chromium not found: install Debian's `chromium` package (apt-get install chromium) to run the browser test"
+    if os.environ.get('REIDBOOK_REQUIRE_BROWSER'): pytest.fail(msg)
+    pytest.skip(msg)
