@@ -31,7 +31,8 @@ sync: $(STAMP)
 	  echo "$$changed"; exit 1; fi
 
 test: sync
-	$(BIN)/nbdev_test --timing
+	# one torch thread per nbdev_test worker: the workers already use every core
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --timing
 	$(BIN)/pytest -q tests/
 
 book: $(STAMP)
