@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset as TorchDataset, Sampler
 from torchvision.transforms import v2
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .core import data_dir
 

@@ -234,7 +234,7 @@ def compute_distance(qf, gf,                  # (num_query, dim) and (num_galler
 # %% ../nbs/02_metrics.ipynb #a1dc4434
 def _neighbours(feats: torch.Tensor, n_query: int, k: int, metric: str, chunk_size: int):
     "Of torchreid's `original_dist`: every row's k nearest (ascending), every row's maximum, the query-gallery block."
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     n = feats.shape[0]
     idx, row_max, qg = torch.empty(n, k, dtype=torch.int64), torch.empty(n), torch.empty(n_query, n - n_query)
     for a in tqdm(range(0, n, chunk_size), desc='re-ranking: neighbours', delay=2, leave=False):
@@ -268,7 +268,7 @@ def _pair_distance(a: torch.Tensor, b: torch.Tensor, metric: str) -> torch.Tenso
 
 def _min_overlap(Vq: sparse.csr_matrix, Vg: sparse.csr_matrix, chunk_size: int = 64) -> np.ndarray:
     "t[i, j] = sum_k min(Vq[i, k], Vg[j, k]), visiting only the nonzeros (Zhong et al.'s inverted index)."
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     Vg = Vg.tocsc()
     out = np.empty((Vq.shape[0], Vg.shape[0]), dtype=np.float32)
     for a in tqdm(range(0, Vq.shape[0], chunk_size), desc='re-ranking: jaccard', delay=2, leave=False):

@@ -104,7 +104,8 @@ def test_text_formats(world, fmt):
     assert len(ds.train) == captions['train'] and len({r.image_id for r in ds.train}) == c['train/photo']   # one row per caption
     assert ds.num_train_pids == c['train/identities'] and {r.pid for r in ds.train} == {e['id'] - 1 for e in entries if e['split'] == 'train'}
     if fmt == 'synthped_captions':
-        assert not ds.query and not ds.gallery and ds.protocol['sketch_dir'] is None
+        assert not ds.query and not ds.gallery and ds.protocol['sketch_dir'] == 'imgs-sketch2'
+        assert all(Path(ds.sketch_path(r)).is_file() for r in ds.train) and c['train/sketch'] == c['train/photo']
         return
     assert len(ds.gallery) == c['test/photo'] and len(ds.extra['val_gallery']) == c['val/photo']
     assert (len(ds.query), len(ds.extra['val_query'])) == (captions['test'], captions['val'])      # one query per caption
