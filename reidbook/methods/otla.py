@@ -30,8 +30,8 @@ __all__ = ['IR', 'RGB', 'ASSIGNMENTS', 'PA_FORMS', 'POSTER_ABLATION', 'ABLATION_
            'average_duplicates', 'assign_labels', 'label_histogram', 'prediction_alignment', 'OTLALoss',
            'otla_transforms', 'split_modalities', 'keep_identities', 'train_loader', 'extract', 'pseudo_label_accuracy',
            'PseudoLabeller', 'sysu_gallery_pool', 'sysu_test_features', 'evaluate_otla', 'summarise', 'rank1',
-           'within_modality_rank1', 'cluster_labels', 'relabel_clusters', 'train_config', 'chance_rank1',
-           'direction_verdict']
+           'within_modality_rank1', 'cluster_labels', 'relabel_clusters', 'colour_features', 'train_config',
+           'chance_rank1', 'direction_verdict']
 
 # %% ../../nbs/11_otla.ipynb #c96d5d87
 IR, RGB = 1, 0  # modality index of the backbone streams (and the discriminator's targets: RGB = 1, IR = 0)
@@ -389,7 +389,7 @@ def within_modality_rank1(dataset: Dataset, features: dict) -> dict[str, float]:
     return {'rgb_to_rgb': rank1(g[ga], gp[ga], g[gb], gp[gb]), 'ir_to_ir': rank1(f[qa], qp[qa], f[qb], qp[qb]),
             'chance_rgb': chance_rank1(gp[ga], gp[gb]), 'chance_ir': chance_rank1(qp[qa], qp[qb])}
 
-# %% ../../nbs/11_otla.ipynb #beef81e0
+# %% ../../nbs/11_otla.ipynb #e8d41818
 def cluster_labels(features: Tensor | np.ndarray, # (n, d) features of the RGB training images
                    eps: float = 0.6, min_samples: int = 4, # DBSCAN on Jaccard distances (SpCL: eps 0.6, min_samples 4)
                    k1: int = 20, k2: int = 6, # k-reciprocal neighbours (SpCL: 30, 6)
@@ -412,10 +412,18 @@ def relabel_clusters(records: Sequence[Record], clusters: np.ndarray, min_size: 
     ids, counts = np.unique(clusters[clusters >= 0], return_counts=True)
     keep = {c: i for i, c in enumerate(ids[counts >= min_size].tolist())}
     out = [replace(r, pid=keep[c]) for r, c in zip(records, clusters.tolist()) if c in keep]
-    if len(keep) < 2: raise ValueError(f"clustering kept {len(keep)} cluster(s) of >= {min_size} images; adjust eps/min_samples")
+    if len(keep) < 2: raise ValueError(f"clustering kept {len(keep)} cluster(s) of >= {min_size} images: adjust eps/min_samples, "
+                                       "or cluster better features (an untrained network's collapse into one cluster)")
     truth = np.array([r.pid for r, c in zip(records, clusters.tolist()) if c in keep])
     class_to_id = np.array([np.bincount(truth[[o.pid == j for o in out]]).argmax() for j in range(len(keep))])
     return out, class_to_id
+
+def colour_features(records: Sequence[Record], image_size: tuple[int, int]) -> np.ndarray:
+    "Learning-free clustering features: stripe colour histograms of each image resized to `image_size` (H, W)."
+    from PIL import Image
+    from reidbook.synth import colour_histogram_features
+    return colour_histogram_features([np.asarray(Image.open(r.path).convert('RGB').resize(image_size[::-1], Image.BILINEAR))
+                                      for r in records])
 
 def train_config(epochs: int, lr: float = 0.0035, warmup_epochs: int = 10, milestones: Sequence[int] = (20, 50),
                  seed: int = 0, backbone_lr_mult: float = 0.1, # official 0.1 (ImageNet weights); 1 suits random init
