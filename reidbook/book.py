@@ -116,7 +116,7 @@ def run_command(entry: Mapping) -> str:
     flags = ' '.join(f"-p {k} {value(v)}" for k, v in entry['parameters'].items())
     return f"reidbook run {entry['experiment']} --name {entry['name']} {flags}"
 
-# %% ../nbs/91_book.ipynb #9d2ecb17
+# %% ../nbs/91_book.ipynb #17f081ec
 def inputs_fingerprint(root: Path, runs: Path) -> str:
     "SHA-256 of what the chapters read besides their own code: the package's `.py` files and every run's results.json."
     h = hashlib.sha256()
@@ -136,8 +136,9 @@ def build_book(root: str | Path, toc: str | Path | None = None, strict: bool = T
     "Sync directive tags, then build the Jupyter Book at `root` (optionally with another `toc`); returns the html folder."
     root = Path(root)
     sync_all_tags(root/'nbs')
-    if refresh_execution_cache(root, runs_dir()): print("[book] package or runs changed: every chapter is executed again")
-    cmd = [str(Path(sys.executable).parent/'jupyter-book'), 'build', str(root)]
+    fresh = refresh_execution_cache(root, runs_dir())
+    if fresh: print("[book] package or runs changed: every chapter is executed again")
+    cmd = [str(Path(sys.executable).parent/'jupyter-book'), 'build', str(root)] + (['--all'] if fresh else [])
     if toc: cmd += ['--toc', str(toc)]
     if strict: cmd += ['-W', '--keep-going']
     if subprocess.run(cmd).returncode: raise RuntimeError(f"jupyter-book build failed: {' '.join(cmd)}")
