@@ -14,9 +14,9 @@ import torch
 from scipy import sparse
 
 # %% auto #0
-__all__ = ['evaluate_rank', 'compute_distance', 're_ranking', 'average_results', 'sysu_gallery_trial', 'evaluate_sysu',
-           'evaluate_regdb', 'pku_sketch_splits', 'evaluate_pku_sketch', 'fuse_mean_normalized', 'evaluate_mask1k',
-           'evaluate_text_to_image', 'evaluate_tri_pedes']
+__all__ = ['evaluate_rank', 'compute_distance', 're_ranking', 'average_results', 'rank_summary', 'random_rank1',
+           'sysu_gallery_trial', 'evaluate_sysu', 'evaluate_regdb', 'pku_sketch_splits', 'evaluate_pku_sketch',
+           'fuse_mean_normalized', 'evaluate_mask1k', 'evaluate_text_to_image', 'evaluate_tri_pedes']
 
 # %% ../nbs/02_metrics.ipynb #142d174c
 def _as_numpy(x) -> np.ndarray:
@@ -317,6 +317,23 @@ def _take(a, idx: np.ndarray, axis: int = 0):
     "Entries `idx` of a numpy array, torch tensor or sequence `a` along `axis` (same kind back; sequences as numpy)."
     if isinstance(a, torch.Tensor): return a.index_select(axis, torch.from_numpy(np.asarray(idx)).to(a.device))
     return np.take(np.asarray(a), idx, axis=axis)
+
+# %% ../nbs/02_metrics.ipynb #d56d7a45
+def rank_summary(result: Mapping, # an `evaluate_rank`-style result: 'cmc', 'mAP', 'mINP'
+                 ranks: Sequence[int] = (1, 5, 10)) -> dict[str, float]:
+    "{'R<k>': CMC at rank k for each k, 'mAP', 'mINP'} as floats; a CMC shorter than k is extended flat."
+    cmc = np.asarray(result['cmc'])
+    return {**{f'R{k}': float(cmc[min(k, len(cmc)) - 1]) for k in ranks}, 'mAP': float(result['mAP']), 'mINP': float(result['mINP'])}
+
+def random_rank1(q_pids, g_pids, # identities of the queries and of the gallery
+                 exclude: np.ndarray | None = None, # (num_query, num_gallery) bool: gallery items a query never sees
+                 skip_no_match: bool = True) -> float:
+    "Expected Rank-1 of a random ranking: the mean over queries of (matching candidates) / (candidates)."
+    same = np.asarray(q_pids)[:, None] == np.asarray(g_pids)[None]
+    keep = ~np.asarray(exclude, bool) if exclude is not None else np.ones_like(same)
+    matches, candidates = (same & keep).sum(1), keep.sum(1)
+    share = matches / np.maximum(candidates, 1)
+    return float(share[matches > 0].mean() if skip_no_match else share.mean())
 
 # %% ../nbs/02_metrics.ipynb #24d43deb
 _SYSU_GALLERY_CAMS, _SYSU_IR_CAMS = {'all': (0, 1, 3, 4), 'indoor': (0, 1)}, (2, 5)  # 0-based: folder camK -> K-1
