@@ -486,7 +486,7 @@ def composite(bg: np.ndarray, layer: np.ndarray) -> np.ndarray:
     "A premultiplied layer over a background, both float32 in [0, 1]."
     return layer[..., :3] + bg * (1 - layer[..., 3:4])
 
-# %% ../nbs/03_synth.ipynb #9d52bbb2
+# %% ../nbs/03_synth.ipynb #62fab1ba
 OCCLUDERS = ('car', 'bush', 'wall', 'pole', 'person')
 
 def _layout(rng: np.random.Generator, cam: dict, size: tuple[int, int], crop: str | None):
@@ -508,8 +508,9 @@ def _occlude(img, rng, occ, box, size, modality):
         return composite(img, shade(lay))
     im = Image.new('RGBX', (W * ss, H * ss), (0, 0, 0, 0)); d = ImageDraw.Draw(im); y0 = min(top + yfrac * h, 0.9 * H) * ss
     k = ss * H / 128   # canvas pixels per 1/128 of the image height
-    def col(rgb, temp):
-        return {'ir': (int(temp),) * 3, 'nir': (int(nir_grey(rgb)),) * 3}.get(modality, tuple(int(v) for v in rgb)) + (255,)
+    def col(rgb, temp):  # an occluder's colour, temperature (thermal) or near-infrared grey, as RGBX
+        if modality == 'rgb': return tuple(int(v) for v in rgb) + (255,)
+        return (int(temp if modality == 'ir' else nir_grey(rgb)),) * 3 + (255,)
     if kind == 'car':  # a parked car: body, cabin with windows, wheels
         x0 = rng.uniform(-0.5, 0.0) * W * ss; x1 = x0 + W * ss * 1.7; body = col(PALETTE[_pick(rng, list(PALETTE))], 130)
         d.rounded_rectangle((x0, y0, x1, H * ss + 6 * k), radius=5 * k, fill=body)

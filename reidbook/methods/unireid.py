@@ -247,7 +247,7 @@ def encode_captions(model: UNIReID, captions: Sequence[str], batch_size: int = 2
     chunks = [captions[i:i + batch_size] for i in range(0, len(captions), batch_size)]
     return torch.cat([model.encode_text(c).float().cpu() for c in tqdm(chunks, desc='encode text', disable=not progress, leave=False)])
 
-# %% ../../nbs/10_unireid.ipynb #32965024
+# %% ../../nbs/10_unireid.ipynb #7bd0d307
 @dataclass
 class TriFeatures:
     "Test features of a Tri-PEDES split: RGB gallery, sketch queries (one per photo), text queries (one per caption)."
@@ -289,8 +289,9 @@ def chance_r1(f: TriFeatures) -> dict[str, float]:
     def expected(pids: np.ndarray, image_ids: np.ndarray, remove_source: bool) -> float:
         own = (pids[:, None] == f.g_pids[None]) & (image_ids[:, None] == f.g_image_ids[None]) if remove_source else None
         return random_rank1(pids, f.g_pids, exclude=own)
-    return {'T->R': expected(f.t_pids, f.t_image_ids, True), 'S->R': expected(f.s_pids, f.s_image_ids, True),
-            'T+S->R': expected(f.t_pids, f.t_image_ids, True), 'T->R (original gallery)': expected(f.t_pids, f.t_image_ids, False)}
+    text = expected(f.t_pids, f.t_image_ids, True)   # fused queries are the captions' queries: the same candidates
+    return {'T->R': text, 'S->R': expected(f.s_pids, f.s_image_ids, True), 'T+S->R': text,
+            'T->R (original gallery)': expected(f.t_pids, f.t_image_ids, False)}
 
 # %% ../../nbs/10_unireid.ipynb #72eafaba
 def identity_captions(records: Sequence[Record], # PKU-Sketch photo records (with SynthPed attributes)
