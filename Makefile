@@ -1,5 +1,5 @@
 # reidbook: two commands.
-#   make book   build the HTML book (world, pretraining, every experiment in book/manifest.yml, then Jupyter Book)
+#   make book   build the HTML book (world, pretraining, the default suite of book/manifest.yml, then Jupyter Book)
 #   make test   sync check, nbdev_test, pytest
 SHELL := /bin/bash
 PYTHON ?= python3

@@ -35,8 +35,8 @@ def data_dir() -> Path:
     return Path(os.environ.get('REIDBOOK_DATA') or repo_root()/'data')
 
 def runs_dir() -> Path:
-    "Where `reidbook run` writes executed notebooks and their results: `<repo>/runs`."
-    return repo_root()/'runs'
+    "Where `reidbook run` writes executed notebooks and their results: `$REIDBOOK_RUNS`, else `<repo>/runs`."
+    return Path(os.environ.get('REIDBOOK_RUNS') or repo_root()/'runs')
 
 def checkpoints_dir() -> Path:
     "Where the book's own pretrained weights are saved: `<data>/checkpoints`."

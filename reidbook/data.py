@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import Dataset as TorchDataset, Sampler
+from torchvision import tv_tensors
 from torchvision.transforms import v2
 from tqdm import tqdm
 
@@ -22,9 +23,10 @@ from .core import data_dir
 
 # %% auto #0
 __all__ = ['MODALITIES', 'IMAGE_SUFFIXES', 'FORMATS', 'SYSU_RGB_CAMS', 'SYSU_IR_CAMS', 'SYSU_GALLERY_CAMS', 'REGDB_DIRECTIONS',
-           'MASK1K_STYLES', 'DATASET_NAMES', 'NORMALIZATION', 'Record', 'DatasetFormatError', 'Dataset', 'load_dataset',
-           'apportion', 'ImageReadError', 'load_image', 'verify_images', 'Transforms', 'modality_transform',
-           'build_transforms', 'ImageDataset', 'PairedDataset', 'PKSampler', 'CrossModalSampler']
+           'MASK1K_STYLES', 'DATASET_NAMES', 'NORMALIZATION', 'IMAGE_CACHE', 'Record', 'DatasetFormatError', 'Dataset',
+           'load_dataset', 'apportion', 'ImageReadError', 'load_image', 'verify_images', 'Transforms',
+           'modality_transform', 'build_transforms', 'Preprocess', 'ImageCache', 'FastCompose', 'fast_transform',
+           'ImageDataset', 'PairedDataset', 'PKSampler', 'CrossModalSampler']
 
 # %% ../nbs/04_data.ipynb #f3c4c8e0
 MODALITIES = ('rgb', 'ir', 'sketch', 'text')
@@ -540,13 +542,108 @@ def build_transforms(size: tuple[int, int] = (256, 128), # (H, W)
         return t
     return Transforms(build(True), build(False))
 
+# %% ../nbs/04_data.ipynb #e6dfc362
+@dataclass(frozen=True)
+class Preprocess:
+    "How a model wants its images: the squash size (H, W) and the normalisation; builds the pipelines."
+    image_size: tuple[int, int]
+    norm: str = 'imagenet' # 'clip' | 'imagenet' | 'half'
+
+    def __post_init__(self):
+        size = tuple(self.image_size)
+        if len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size):
+            raise ValueError(f"image_size={self.image_size!r}: expected (H, W), two positive integers")
+        if self.norm not in NORMALIZATION: raise ValueError(f"norm={self.norm!r}: expected one of {list(NORMALIZATION)}")
+        object.__setattr__(self, 'image_size', size)
+
+    def test(self, modality: str = 'rgb') -> v2.Compose:
+        "The test pipeline of `modality` (no augmentation)."
+        return modality_transform(self.image_size, modality, train=False, norm=self.norm)
+
+    def transforms(self, modalities: Sequence[str] = ('rgb', 'ir', 'sketch'), **options) -> Transforms:
+        "`build_transforms` at this size and normalisation (augmentation `options` as there)."
+        return build_transforms(self.image_size, modalities, norm=self.norm, **options)
+
+# %% ../nbs/04_data.ipynb #744023a4
+class ImageCache:
+    "Decoded images (uint8 tensors, 3 x H x W) by path, up to `max_bytes`: each file is read and decoded once per process."
+    def __init__(self, max_bytes: int = 4 << 30):
+        self.max_bytes, self.images, self.bytes, self.hits, self.misses = max_bytes, {}, 0, 0, 0
+
+    def get(self, path: str | Path) -> torch.Tensor:
+        "The decoded image of `path` (read and kept on the first call while there is room)."
+        key = str(path)
+        img = self.images.get(key)
+        if img is not None: self.hits += 1; return img
+        self.misses += 1
+        img = v2.functional.pil_to_tensor(load_image(key))
+        if self.bytes + img.numel() <= self.max_bytes: self.images[key] = img; self.bytes += img.numel()
+        return img
+
+    def preload(self, paths: Sequence[str | Path], workers: int | None = None, progress: bool = True) -> None:
+        "Decode `paths` now, in parallel threads (decoding releases the GIL), so that training never waits for it."
+        todo = sorted({str(p) for p in paths} - set(self.images))
+        with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+            for _ in tqdm(pool.map(self.get, todo), total=len(todo), desc='decode images', disable=not progress or len(todo) < 500,
+                          leave=False): pass
+
+    def clear(self) -> None: self.images.clear(); self.bytes = 0
+
+IMAGE_CACHE = ImageCache()
+
+# %% ../nbs/04_data.ipynb #9ca952c4
+from torchvision.transforms.v2 import functional as TF
+from torchvision.transforms.v2._transform import _RandomApplyTransform
+from torchvision.transforms.v2._utils import _get_fill
+
+def _crop(t, x, p):
+    if p['needs_pad']: x = TF.pad_image(x, p['padding'], _get_fill(t._fill, tv_tensors.Image), t.padding_mode)
+    return TF.crop_image(x, p['top'], p['left'], p['height'], p['width']) if p['needs_crop'] else x
+
+_KERNELS = {
+    v2.ToImage: lambda t, x, p: TF.to_image(x).as_subclass(torch.Tensor),
+    v2.Resize: lambda t, x, p: TF.resize_image(x, t.size, t.interpolation, t.max_size, t.antialias),
+    v2.Grayscale: lambda t, x, p: TF.rgb_to_grayscale_image(x, t.num_output_channels),
+    v2.RandomGrayscale: lambda t, x, p: TF.rgb_to_grayscale_image(x, p['num_input_channels']),
+    v2.RandomHorizontalFlip: lambda t, x, p: TF.horizontal_flip_image(x),
+    v2.Pad: lambda t, x, p: TF.pad_image(x, t.padding, _get_fill(t._fill, tv_tensors.Image), t.padding_mode),
+    v2.RandomCrop: _crop,
+    v2.ToDtype: lambda t, x, p: TF.to_dtype_image(x, t.dtype, t.scale) if isinstance(t.dtype, torch.dtype) else t.transform(x, p),
+    v2.Normalize: lambda t, x, p: TF.normalize_image(x, t.mean, t.std, t.inplace),
+    v2.RandomErasing: lambda t, x, p: x if p['v'] is None else TF.erase_image(x, p['i'], p['j'], p['h'], p['w'], p['v'], t.inplace),
+    v2.ToPureTensor: lambda t, x, p: x}
+
+class FastCompose:
+    "A `v2.Compose` run through torchvision's kernels: the same output and random draws, without v2's per-call dispatch."
+    def __init__(self, compose: v2.Compose): self.compose, self.transforms = compose, list(compose.transforms)
+    def __repr__(self) -> str: return f'FastCompose({self.compose!r})'
+
+    def __call__(self, img):
+        x = img
+        for t in self.transforms:
+            if isinstance(t, _RandomApplyTransform) and torch.rand(1) >= t.p: continue   # as v2's forward draws it
+            params = t.make_params([x])
+            kernel = _KERNELS.get(type(t))
+            x = kernel(t, x, params) if kernel else t.transform(x, params)
+        return x.as_subclass(torch.Tensor) if isinstance(x, torch.Tensor) else x
+
+def fast_transform(transform):
+    "`FastCompose` of a `v2.Compose` (or of each one in a per-modality dict); anything else unchanged."
+    if isinstance(transform, dict): return {k: fast_transform(v) for k, v in transform.items()}
+    return FastCompose(transform) if isinstance(transform, v2.Compose) else transform
+
 # %% ../nbs/04_data.ipynb #908f9f1a
 class ImageDataset(TorchDataset):
     "Records -> dicts of transformed image tensors and labels."
     def __init__(self, records: Sequence[Record], # what to load
                  transform: Callable | dict[str, Callable] | None = None, # one pipeline, or one per modality
-                 sketch_of: Callable[[Record], str] | None = None): # e.g. `dataset.sketch_path` for Tri-PEDES pairs
-        self.records, self.transform, self.sketch_of = list(records), transform, sketch_of
+                 sketch_of: Callable[[Record], str] | None = None, # e.g. `dataset.sketch_path` for Tri-PEDES pairs
+                 cache: ImageCache | bool | None = None): # decoded images kept in memory (True: the process's `IMAGE_CACHE`)
+        self.records, self.transform, self.sketch_of = list(records), fast_transform(transform), sketch_of
+        self.cache = IMAGE_CACHE if cache is True else (cache or None)
+
+    def _load(self, path: str):
+        return self.cache.get(path) if self.cache is not None else load_image(path)
 
     def __len__(self) -> int: return len(self.records)
 
@@ -560,10 +657,10 @@ class ImageDataset(TorchDataset):
 
     def __getitem__(self, i: int) -> dict:
         r = self.records[i]
-        item = {'image': self._apply(r.modality, load_image(r.path)), 'pid': r.pid, 'camid': r.camid, 'index': i,
+        item = {'image': self._apply(r.modality, self._load(r.path)), 'pid': r.pid, 'camid': r.camid, 'index': i,
                 'modality': r.modality, 'caption': r.caption or '',
                 'image_id': -1 if r.image_id is None else r.image_id, 'style': r.style or ''}
-        if self.sketch_of is not None: item['sketch'] = self._apply('sketch', load_image(self.sketch_of(r)))
+        if self.sketch_of is not None: item['sketch'] = self._apply('sketch', self._load(self.sketch_of(r)))
         return item
 
 class PairedDataset(TorchDataset):

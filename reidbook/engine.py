@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, math, os, random, re, time
 from bisect import bisect_right
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -21,7 +21,8 @@ from .core import default_device, model_mode, resolve_run_dir, save_json, seed_e
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SCHEDULES', 'AMP_MODES', 'RESUME_FREE_FIELDS', 'TrainConfig', 'EpochSchedule', 'param_groups',
-           'build_optimizer', 'init_distributed', 'finish_distributed', 'make_loader', 'Trainer', 'read_metrics']
+           'build_optimizer', 'init_distributed', 'finish_distributed', 'make_loader', 'Trainer', 'read_metrics',
+           'Features', 'extract_features']
 
 # %% ../nbs/07_engine.ipynb #f8c8ebf1
 OPTIMIZERS = ('adam', 'adamw', 'sgd')
@@ -240,7 +241,7 @@ class Trainer:
             wrapped = nn.parallel.DistributedDataParallel(wrapped, device_ids=ids,
                                                          find_unused_parameters=cfg.find_unused_parameters)
         self.module = wrapped
-        self.epoch, self.step, self.state, self.train_time = 0, 0, {}, 0.
+        self.epoch, self.step, self.state, self.train_time, self.data_time = 0, 0, {}, 0., 0.
         self.last_metrics, self.last_losses = {}, {}
 
     # -- paths and small helpers
@@ -331,8 +332,12 @@ class Trainer:
 
     def _train_epoch(self, epoch: int, bar: tqdm) -> dict[str, float]:
         self.model.train()
-        sums, n = {}, 0
-        for batch in self.loader:
+        sums, n, batches = {}, 0, iter(self.loader)
+        while True:
+            t = time.perf_counter()
+            batch = next(batches, None)   # the time spent waiting for a batch: loading and augmentation
+            self.data_time += time.perf_counter() - t
+            if batch is None: break
             values = self.train_step(batch)
             for k, v in values.items(): sums[k] = sums.get(k, 0.) + v
             n += 1
@@ -356,7 +361,7 @@ class Trainer:
             ckpt = {'epoch': self.epoch, 'step': self.step, 'config': asdict(self.config), 'model': self.model.state_dict(),
                     'optimizer': self.optimizer.state_dict(), 'scheduler': self.scheduler.state_dict(),
                     'scaler': self.scaler.state_dict(), 'sampler': self._sampler_state(), 'state': self.state,
-                    'train_time': self.train_time, 'metrics': self.last_metrics, 'losses': self.last_losses,
+                    'train_time': self.train_time, 'data_time': self.data_time, 'metrics': self.last_metrics, 'losses': self.last_losses,
                     'world_size': self.world_size, 'rng': rng}
             tmp = self.checkpoint_path.with_suffix('.tmp')
             torch.save(ckpt, tmp); os.replace(tmp, self.checkpoint_path)
@@ -384,6 +389,7 @@ class Trainer:
             if str(i) in ckpt['sampler']: o.load_state_dict(ckpt['sampler'][str(i)])
         self.epoch, self.step, self.state = ckpt['epoch'], ckpt['step'], ckpt['state']
         self.train_time, self.last_metrics, self.last_losses = ckpt['train_time'], ckpt['metrics'], ckpt['losses']
+        self.data_time = ckpt.get('data_time', 0.)
         if ckpt['world_size'] == self.world_size: _set_rng_state(ckpt['rng'][self.rank])
         else: seed_everything(self.config.seed + 1000 * self.epoch + self.rank)  # cannot be exact; stay deterministic
 
@@ -396,7 +402,8 @@ class Trainer:
     # -- the loop
     def _results(self) -> dict:
         return {'metrics': self.last_metrics, 'losses': self.last_losses, 'epochs': self.epoch, 'steps': self.step,
-                'world_size': self.world_size, 'train_time_s': round(self.train_time, 3), 'config': asdict(self.config),
+                'world_size': self.world_size, 'train_time_s': round(self.train_time, 3),
+                'data_time_s': round(self.data_time, 3), 'config': asdict(self.config),
                 'completed': self.epoch >= self.config.epochs}
 
     def fit(self, stop_after: int | None = None, # return once this many epochs are complete (simulates a kill)
@@ -446,3 +453,71 @@ def read_metrics(path: str | Path, # a run folder or its metrics.jsonl
     if not path.is_file(): raise FileNotFoundError(f"{path}: no metrics log")
     records = [json.loads(l) for l in path.read_text(encoding='utf-8').splitlines() if l.strip()]
     return [r for r in records if kind is None or r['kind'] == kind]
+
+# %% ../nbs/07_engine.ipynb #b47a57cf
+@dataclass
+class Features:
+    "Features of records, row-aligned with their identities, cameras, modalities and image ids (-1 where none)."
+    feats: Tensor # (n, d), on the CPU
+    pids: np.ndarray
+    camids: np.ndarray
+    modalities: np.ndarray
+    image_ids: np.ndarray
+    extra: dict[str, Tensor] = field(default_factory=dict) # other per-record outputs of `embed`, e.g. 'probs'
+
+    def __len__(self) -> int: return len(self.feats)
+
+    def __getitem__(self, idx) -> Features:
+        "The rows `idx` selects (a boolean mask, indices or a slice)."
+        idx = np.arange(len(self))[idx]
+        t = torch.as_tensor(idx, dtype=torch.long)
+        return Features(self.feats[t], self.pids[idx], self.camids[idx], self.modalities[idx], self.image_ids[idx],
+                        {k: v[t] for k, v in self.extra.items()})
+
+# %% ../nbs/07_engine.ipynb #5cdfa6d0
+def _embed_batches(model: nn.Module, recs: Sequence, batch_size: int, num_workers: int, train: bool, progress: bool,
+                   cache, transform) -> dict[str, Tensor]:
+    from reidbook.data import ImageDataset
+    modality = recs[0].modality
+    dev = next(model.parameters()).device
+    if modality == 'text':
+        caps = [r.caption or '' for r in recs]
+        batches = ((caps[i:i + batch_size],) for i in range(0, len(caps), batch_size))
+        outs = [model.embed_text(c) for (c,) in tqdm(batches, total=-(-len(caps) // batch_size), desc='embed text',
+                                                     disable=not progress, leave=False)]
+    else:
+        pre = model.preprocess
+        if transform is not None: tf = transform[modality] if isinstance(transform, Mapping) else transform
+        else: tf = pre.transforms((modality,)).train[modality] if train else pre.test(modality)
+        ds = ImageDataset(recs, tf, cache=cache)
+        if ds.cache is not None: ds.cache.preload([r.path for r in recs], progress=progress)
+        loader = DataLoader(ds, batch_size=batch_size, num_workers=num_workers)
+        outs = [model.embed(b['image'].to(dev), modality) for b in tqdm(loader, desc=f'embed {modality}',
+                                                                          disable=not progress, leave=False)]
+    outs = [o if isinstance(o, Mapping) else {'feat': o} for o in outs]
+    return {k: torch.cat([o[k].float().cpu() for o in outs]) for k in outs[0]}
+
+@torch.no_grad()
+def extract_features(model: nn.Module, # has `preprocess`, `embed(images, modality)` (and `embed_text(captions)` for text)
+                     records: Sequence, # `reidbook.data.Record`s of any modalities
+                     batch_size: int = 128, num_workers: int = 0,
+                     train_mode: bool = False, # model in train mode with training augmentation (OTLA's official label pass)
+                     transform=None, # a pipeline, or one per modality, instead of the model's (e.g. a method's own augmentation)
+                     cache=True, # decoded-image cache (`reidbook.data.ImageDataset`)
+                     progress: bool = True) -> Features:
+    "The features of `records` (and any other outputs of `embed`), in the records' order."
+    if not len(records): raise ValueError("extract_features: no records given")
+    if not hasattr(model, 'embed') or not hasattr(model, 'preprocess'):
+        raise TypeError(f"{type(model).__name__}: extract_features needs a model with `preprocess` and `embed(images, modality)`")
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(records): groups.setdefault(r.modality, []).append(i)
+    out: dict[str, Tensor] = {}
+    with model_mode(model, train_mode):
+        for modality, idx in groups.items():
+            got = _embed_batches(model, [records[i] for i in idx], batch_size, num_workers, train_mode, progress, cache,
+                                 transform)
+            for k, v in got.items():
+                out.setdefault(k, torch.empty(len(records), *v.shape[1:], dtype=v.dtype))[idx] = v
+    if 'feat' not in out: raise ValueError(f"{type(model).__name__}.embed returned no 'feat' (got {sorted(out)})")
+    col = lambda a, default=-1: np.array([default if getattr(r, a) is None else getattr(r, a) for r in records])
+    return Features(out.pop('feat'), col('pid'), col('camid'), np.array([r.modality for r in records]), col('image_id'), out)

@@ -5,11 +5,15 @@
 # %% ../nbs/01_ot.ipynb #ddf7a7fa
 from __future__ import annotations
 import math, numbers, warnings
+from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
+from .experiment import ConfigError, ExperimentConfig
+
 # %% auto #0
-__all__ = ['marginal_error', 'sinkhorn', 'dustbin_sinkhorn', 'otla_assign', 'ot_distance']
+__all__ = ['marginal_error', 'sinkhorn', 'dustbin_sinkhorn', 'otla_assign', 'ot_distance', 'OTBenchmarkConfig']
 
 # %% ../nbs/01_ot.ipynb #a66cb72a
 def _as_cost(C) -> tuple[torch.Tensor, float]:
@@ -209,7 +213,7 @@ def dustbin_sinkhorn(C, # costs of n rows to m atoms, shape (..., n, m)
                      b=None, # marginals of the m atoms (..., m), rescaled to the share the bin leaves; uniform if None
                      eps: float = 0.05, max_iter: int = 1000, tol: float = 1e-6, log_domain: bool | None = None,
                     ) -> torch.Tensor: # plans (..., n, m+1), the last column is the bin
-    "OLTM's OT with a dustbin column (seed 000): `sinkhorn` on the costs extended by a bin column."
+    "OLTM's OT with a dustbin column (Li et al., NeurIPS 2024): `sinkhorn` on the costs extended by a bin column."
     C = _as_cost(C)[0]
     *batch, n, m = C.shape
     bin_mass = 1 / (m + 1) if bin_mass is None else bin_mass
@@ -232,7 +236,7 @@ def otla_assign(probs, # class probabilities (softmax outputs), shape (..., N, K
                 max_iter: int = 1000,
                 return_plan: bool = False, # also return the plan diag(alpha) P^lam diag(beta)
                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]: # labels (..., N)
-    "OTLA's pseudo labels (seed 002): equal-share assignment of N samples to K classes, entropic OT on -log P."
+    "OTLA's pseudo labels (Wang et al., ECCV 2022): equal-share assignment of N samples to K classes, entropic OT on -log P."
     probs = torch.as_tensor(probs)
     if not probs.is_floating_point() or probs.ndim < 2 or not torch.isfinite(probs).all() or (probs < 0).any():
         raise ValueError(f"probs: expected finite non-negative class probabilities of shape (..., N, K), "
@@ -249,6 +253,30 @@ def ot_distance(C, # costs (..., M, N), e.g. 1 - cosine similarity of patches an
                 eps: float = 0.1, # MMPL's lambda
                 max_iter: int = 1000, tol: float = 1e-6, log_domain: bool | None = None,
                ) -> torch.Tensor: # shape (...): one distance per problem
-    "MMPL's OT distance (seed 004, Eq. 13-17): $\\langle T^\\star, C\\rangle$ of the entropic plan, batched."
+    "MMPL's OT distance (Tong et al., CVM 2025, Eq. 13-17): $\\langle T^\\star, C\\rangle$ of the entropic plan, batched."
     C = torch.as_tensor(C)  # `sinkhorn` validates it
     return (sinkhorn(C, a, b, eps, max_iter, tol, log_domain) * C).sum((-2, -1))
+
+# %% ../nbs/01_ot.ipynb #bee908d2
+@dataclass
+class OTBenchmarkConfig(ExperimentConfig):
+    "The `ot_benchmark` experiment: `sinkhorn` against POT, the harness `benchmarks/ot_bench.py` at the targets' size."
+    n_large: int = 5000 # rows of the large problem
+    m_large: int = 400 # columns of the large problem
+    eps_large: tuple[float, ...] = (0.05, 0.01, 0.001) # entropic regularisations of the large problem
+    tol_large: float = 1e-6 # marginal error both solvers stop at, large problem
+    n_problems: int = 48000 # number of small problems (MMPL: images x identities)
+    n_small: int = 80 # rows of each small problem (MMPL: selected patches)
+    m_small: int = 8 # columns of each small problem (MMPL: prompt tokens)
+    eps_small: float = 0.05 # entropic regularisation of the small problems
+    tol_small: float = 1e-4 # marginal error both solvers stop at, small problems
+    repeats: int = 3 # timing: best of this many runs (runs over 5 s are not repeated)
+    threads: int = 1 # torch and BLAS threads for both sides (0: the defaults)
+    seed: int = 0 # random costs
+    PRESETS: ClassVar[dict] = {'smoke': dict(n_large=500, m_large=50, n_problems=300, repeats=1, threads=0)}
+
+    def check(self):
+        for k in ('n_large', 'm_large', 'n_problems', 'n_small', 'm_small', 'repeats'):
+            if getattr(self, k) < 1: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive integer")
+        if min(self.eps_large + (self.eps_small, self.tol_large, self.tol_small)) <= 0:
+            raise ConfigError("eps_large, eps_small, tol_large, tol_small: expected positive values")

@@ -8,7 +8,7 @@ import os, shutil, time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import ClassVar, Literal, Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -23,6 +23,7 @@ from .core import checkpoints_dir, load_json, model_mode, save_json, seed_everyt
 from .backbones import TINY_CLIP, ReidCLIP, build_clip, save_clip
 import open_clip  # after reidbook.backbones, which imports it without tqdm's notebook warning
 from .data import NORMALIZATION, Record, load_dataset, load_image
+from .experiment import ConfigError, ExperimentConfig
 from .engine import Trainer, TrainConfig, make_loader, read_metrics
 from .losses import infonce
 from .metrics import evaluate_text_to_image, rank_summary
@@ -290,9 +291,9 @@ def _questions(question_templates, choices) -> tuple[dict, dict]:
 
 # %% ../nbs/09_pretrain.ipynb #fdb606e3
 @dataclass
-class PretrainConfig:
-    "Everything that determines the book's pretrained tiny CLIP."
-    world_scale: str = 'default' # SynthPed world (`reidbook.synth.ensure_world`)
+class PretrainConfig(ExperimentConfig):
+    "Everything that determines the book's pretrained tiny CLIP (the `pretrain_clip` experiment)."
+    world_scale: Literal['tiny', 'default', 'large'] = 'default' # SynthPed world (`reidbook.synth.ensure_world`)
     world_seed: int = 0
     model: str = TINY_CLIP # `reidbook.backbones.build_clip` architecture
     image_size: tuple[int, int] = (128, 64) # (H, W), squash-resized
@@ -305,8 +306,16 @@ class PretrainConfig:
     sketch_prob: float = 0.3 # share of pairs that show the photo's sketch instead of the photo
     seed: int = 0
     eval_every: int = 2 # zero-shot bench every this many epochs (the last always)
+    threads: int = 0 # torch CPU threads (0: torch's default)
+    force: bool = False # pretrain even if an up-to-date checkpoint exists
+    RUNTIME: ClassVar[tuple[str, ...]] = ('threads', 'force')
+    PRESETS: ClassVar[dict] = {'smoke': dict(world_scale='tiny', epochs=2, batch_size=8, lr=1e-3, eval_every=1)}
 
-    def __post_init__(self): self.image_size = tuple(self.image_size)
+    def check(self):
+        for k in ('epochs', 'batch_size'):
+            if getattr(self, k) < 1: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive integer")
+        if not 0 <= self.sketch_prob <= 1 or not 0 <= self.flip <= 1:
+            raise ConfigError(f"sketch_prob={self.sketch_prob}, flip={self.flip}: expected probabilities in [0, 1]")
 
 NO_DECAY = r'bias|ln_|logit_scale|positional_embedding|class_embedding|token_embedding'
 
@@ -333,7 +342,7 @@ def _train_config(config: PretrainConfig, progress: bool) -> TrainConfig:
 def _run_dir(checkpoint: Path, config: PretrainConfig) -> Path:
     "The Trainer's folder beside the checkpoint; emptied when it holds a run of another config."
     run_dir = checkpoint.with_name(checkpoint.stem + '-run')
-    cfg_file, cfg = run_dir/'pretrain_config.json', to_jsonable(asdict(config))
+    cfg_file, cfg = run_dir/'pretrain_config.json', config.recipe()
     if run_dir.exists() and not (cfg_file.is_file() and load_json(cfg_file) == cfg): shutil.rmtree(run_dir)
     save_json(cfg, cfg_file)
     return run_dir
@@ -366,7 +375,7 @@ def pretrain_clip(config: PretrainConfig | None = None,
     tmp = save_clip(model, checkpoint.with_suffix('.tmp'))
     os.replace(tmp, checkpoint)
     trainer.checkpoint_path.unlink(missing_ok=True)   # optimizer state: only needed to resume
-    manifest = {'checkpoint': checkpoint.name, 'config': asdict(config),
+    manifest = {'checkpoint': checkpoint.name, 'config': config.recipe(),
                 'world': {'root': str(world), 'scale': config.world_scale, 'seed': config.world_seed},
                 'data': {'corpus_images': len(corpus), 'corpus_sketches': 0 if sketches is None else len(sketches),
                          'corpus_captions': corpus.num_captions,
@@ -375,7 +384,8 @@ def pretrain_clip(config: PretrainConfig | None = None,
                 'epochs': fit['epochs'], 'steps': fit['steps'], 'steps_per_epoch': len(loader),
                 'zero_shot': {'before': before, 'after': after},
                 'history': read_metrics(trainer.run_dir, kind='epoch'),
-                'resumed': resumed, 'train_time_s': fit['train_time_s'], 'total_time_s': round(time.perf_counter() - t0, 1),
+                'resumed': resumed, 'train_time_s': fit['train_time_s'], 'data_time_s': fit['data_time_s'],
+                'total_time_s': round(time.perf_counter() - t0, 1),
                 'torch': torch.__version__, 'open_clip': open_clip.__version__, 'threads': torch.get_num_threads()}
     save_json(manifest, manifest_path(checkpoint))
     return manifest
@@ -383,7 +393,7 @@ def pretrain_clip(config: PretrainConfig | None = None,
 def is_pretrained(checkpoint: str | Path, config: PretrainConfig) -> bool:
     "Whether `checkpoint` and its manifest exist and were made with `config`."
     checkpoint, m = Path(checkpoint), manifest_path(checkpoint)
-    return checkpoint.is_file() and m.is_file() and load_json(m).get('config') == to_jsonable(asdict(config))
+    return checkpoint.is_file() and m.is_file() and load_json(m).get('config') == config.recipe()
 
 def ensure_pretrained_clip(config: PretrainConfig | None = None, # default: the book's recipe, `PretrainConfig()`
                            checkpoint: str | Path | None = None, # default `default_checkpoint()`

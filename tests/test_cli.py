@@ -1,88 +1,105 @@
-"The `reidbook` command: listing, parameter validation, papermill runs, failures."
-import json, shutil, uuid
-from pathlib import Path
+"The `reidbook` command: listing, override validation, papermill runs streamed to the terminal, failures, suites."
+import json
 
 import nbformat
 import pytest
 
-from conftest import ROOT, reidbook_cmd
+from conftest import reidbook_cmd
 from reidbook import cli
+from reidbook.experiment import SCHEMA, RunSpec, run_status
 
 
-def test_list_shows_experiments_and_parameters():
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    "Runs go to a temporary folder (the checkout's runs/ is never touched), for this process and its children."
+    monkeypatch.setenv('REIDBOOK_RUNS', str(tmp_path/'runs'))
+    return tmp_path/'runs'
+
+
+def test_list_shows_experiments_presets_and_fields():
     r = reidbook_cmd('list')
     assert r.returncode == 0, r.stderr
-    assert 'ot_benchmark' in r.stdout and 'run_dir: str' in r.stdout
+    for line in ('unireid: presets embedded, paper, smoke, official; tables table2 (t2r, s2r, f2r, ls, dyn, full)',
+                 'otla: presets embedded, paper, smoke, official; tables ablation (r1, r2, r3, r4, r5, r6)',
+                 'ot_benchmark: presets embedded, smoke'):
+        assert line in r.stdout, r.stdout
+    r = reidbook_cmd('list', 'unireid')
+    assert r.returncode == 0, r.stderr
+    assert "  lr: float = 0.0001  # Adam learning rate (paper: 1e-5)" in r.stdout
+    assert "preset official: {" in r.stdout and "'variant': 'code'" in r.stdout
+    assert "table table2: t2r = L_T->R {'tasks': 'T', 'dynamic': False, 'interaction': False}" in r.stdout
 
 
-def test_unknown_experiment_lists_valid_ones():
-    r = reidbook_cmd('run', 'no_such_experiment')
-    assert r.returncode == 1
-    assert "unknown experiment 'no_such_experiment'" in r.stderr and 'ot_benchmark' in r.stderr
+@pytest.mark.parametrize('args, words', [
+    (['run', 'no_such_experiment'], "unknown experiment 'no_such_experiment'; experiments: pretrain_clip, ot_benchmark"),
+    (['run', 'unireid', '-p', 'epoch', '2'], "UNIReIDConfig has no field 'epoch' (did you mean 'epochs'?)"),
+    (['run', 'unireid', '--preset', 'papr'], "UNIReIDConfig has no preset 'papr'; its presets: embedded, paper, smoke, official"),
+    (['run', 'otla', '-p', 'image_size', '[128,'], "image_size='[128,': not a valid value for 2 values [int, int]"),
+    (['run', 'otla', '-p', 'image_size', '128'], 'image_size=128: expected 2 values [int, int]'),
+    (['run', 'otla', '-p', 'epochs', 'two'], "epochs='two': expected int"),
+    (['run', 'otla', '-p', 'assignment', 'truth'], "assignment='truth' trains on the hidden IR labels"),
+    (['book', '--suite', 'nope', '--check'], "no suite 'nope' in the manifest; suites: default, full")])
+def test_bad_input_is_one_line_naming_it(args, words):
+    r = reidbook_cmd(*args)
+    assert r.returncode == 1 and words in r.stderr, r.stderr
+    assert 'Traceback' not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr   # no kernel was started
 
 
-def test_unknown_parameter_lists_valid_ones():
-    r = reidbook_cmd('run', 'ot_benchmark', '-p', 'no_such_param', '1')
-    assert r.returncode == 1
-    assert "no parameter 'no_such_param'" in r.stderr and 'run_dir' in r.stderr
+def test_run_streams_progress_and_writes_the_shared_layout(runs):
+    r = reidbook_cmd('run', 'ot_benchmark', '--preset', 'smoke', '-p', 'seed', '3', '--name', 'cli')
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = r.stdout + r.stderr
+    assert '[ot_benchmark/cli] preset smoke + {\'seed\': 3}' in out          # the run's own output reached the terminal
+    assert '[run] ot_benchmark/cli:' in out and 's of wall time' in out
+    assert 'Kernel is running over TCP' not in out and 'Executing' not in out   # no transport warning, no cell counter
+    res = json.loads((runs/'ot_benchmark'/'cli'/'results.json').read_text())
+    assert res['schema'] == SCHEMA and res['preset'] == 'smoke' and res['overrides'] == {'seed': 3}
+    assert res['config']['seed'] == 3 and res['config']['n_large'] == 500
+    assert set(res) == {'schema', 'experiment', 'name', 'preset', 'overrides', 'config', 'metrics', 'timings', 'provenance', 'details'}
+    assert res['provenance']['sources']['reidbook/ot.py'] and res['timings']['total_s'] > 0
+    nb = nbformat.read(runs/'ot_benchmark'/'cli.ipynb', as_version=4)
+    injected = [c for c in nb.cells if 'injected-parameters' in c.metadata.get('tags', [])]
+    assert injected and 'hide-input' in injected[0].metadata['tags'] and 'overrides = {"seed": 3}' in injected[0].source
+    assert run_status(RunSpec('ot_benchmark', 'cli', 'smoke', {'seed': 3})).fresh
 
 
-def test_bad_parameter_value_is_named():
-    spec = cli.experiment_parameters('ot_benchmark')
-    int_param = next(n for n, i in spec.items() if i['inferred_type_name'] == 'int')
-    r = reidbook_cmd('run', 'ot_benchmark', '-p', int_param, 'not-a-number')
-    assert r.returncode == 1 and repr(int_param) in r.stderr
-
-
-def test_run_writes_notebook_and_results():
-    name = f'pytest-{uuid.uuid4().hex[:8]}'
-    try:
-        r = reidbook_cmd('run', 'ot_benchmark', '--name', name, '--no-progress')
-        assert r.returncode == 0, r.stderr[-3000:]
-        nb_path = ROOT/'runs'/'ot_benchmark'/f'{name}.ipynb'
-        results = ROOT/'runs'/'ot_benchmark'/name/'results.json'
-        assert str(nb_path) in r.stdout and str(results) in r.stdout
-        assert json.loads(results.read_text())  # the run wrote real results
-        nb = nbformat.read(nb_path, as_version=4)
-        injected = [c for c in nb.cells if 'injected-parameters' in c.metadata.get('tags', [])]
-        assert injected and 'hide-input' in injected[0].metadata['tags']
-        assert str(ROOT/'runs'/'ot_benchmark'/name) in injected[0].source
-    finally:
-        shutil.rmtree(ROOT/'runs'/'ot_benchmark'/name, ignore_errors=True)
-        (ROOT/'runs'/'ot_benchmark'/f'{name}.ipynb').unlink(missing_ok=True)
-
-
-def _template(cells: list[str]) -> nbformat.NotebookNode:
+def test_failing_run_names_cell_and_error_and_keeps_notebook(runs, tmp_path, monkeypatch, capsys):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(cells[0], metadata={'tags': ['parameters']})] + \
-               [nbformat.v4.new_code_cell(c) for c in cells[1:]]
     nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
-    return nb
-
-
-def test_failing_experiment_names_cell_and_error_and_keeps_notebook(tmp_path, monkeypatch, capsys):
-    exps, runs = tmp_path/'exps', tmp_path/'runs'
-    exps.mkdir()
-    nbformat.write(_template(['run_dir: str = ""\nx: int = 1', 'y = x + 1', 'raise ValueError(f"bad x={x}")']),
-                   exps/'boom.ipynb')
-    monkeypatch.setattr(cli, 'experiments_dir', lambda: exps)
-    monkeypatch.setattr(cli, 'runs_dir', lambda: runs)
-    assert cli.main(['run', 'boom', '-p', 'x', '7', '--name', 'r1', '--no-progress']) == 1
+    nb.cells = [nbformat.v4.new_code_cell('preset: str = "embedded"\noverrides: dict = {}\nrun_dir: str = ""',
+                                          metadata={'tags': ['parameters']}),
+                nbformat.v4.new_code_cell('x = overrides["seed"] + 1'),
+                nbformat.v4.new_code_cell('raise ValueError(f"bad x={x}")')]
+    nbformat.write(nb, tmp_path/'boom.ipynb')
+    monkeypatch.setattr(cli, 'template_path', lambda name: tmp_path/'boom.ipynb')
+    (runs/'ot_benchmark'/'r1').mkdir(parents=True)
+    (runs/'ot_benchmark'/'r1'/'results.json').write_text('{"schema": 1}')      # an earlier run's results
+    assert cli.main(['run', 'ot_benchmark', '--preset', 'smoke', '-p', 'seed', '6', '--name', 'r1', '--quiet']) == 1
     err = capsys.readouterr().err
-    assert "experiment 'boom' failed in cell" in err and 'ValueError: bad x=7' in err
-    kept = runs/'boom'/'r1.ipynb'
-    assert kept.is_file() and str(kept) in err
-    assert nbformat.read(kept, as_version=4).metadata['papermill']['exception'] is True
+    assert "experiment 'ot_benchmark' failed in cell [" in err and 'ValueError: bad x=7' in err
+    kept = runs/'ot_benchmark'/'r1.ipynb'
+    assert kept.is_file() and str(kept) in err and nbformat.read(kept, as_version=4).metadata['papermill']['exception']
+    assert not (runs/'ot_benchmark'/'r1'/'results.json').exists()               # no results left to pass for this run's
+    assert run_status(RunSpec('ot_benchmark', 'r1', 'smoke', {'seed': 6})).state == 'failed'
 
 
-def test_manifest_skips_up_to_date_runs(tmp_path, monkeypatch, capsys):
-    exps, runs = tmp_path/'exps', tmp_path/'runs'
-    exps.mkdir()
-    nbformat.write(_template(['run_dir: str = ""\nx: int = 1', 'print(x)']), exps/'ok.ipynb')
-    (tmp_path/'manifest.yml').write_text('runs:\n  - experiment: ok\n    name: m\n    parameters: {x: 3}\n')
-    monkeypatch.setattr(cli, 'experiments_dir', lambda: exps)
-    monkeypatch.setattr(cli, 'runs_dir', lambda: runs)
-    first = cli.run_manifest(tmp_path/'manifest.yml')
-    assert first[0].notebook.is_file()
-    cli.run_manifest(tmp_path/'manifest.yml')
-    assert 'up to date' in capsys.readouterr().out
+def test_suite_runs_what_is_not_fresh_and_check_reports_why(runs, tmp_path, capsys):
+    manifest = tmp_path/'manifest.yml'
+    manifest.write_text('suites:\n  default:\n    - {experiment: ot_benchmark, name: a, preset: smoke}\n'
+                        '    - {experiment: ot_benchmark, name: b, preset: smoke, overrides: {seed: 1}}\n')
+    assert [r.notebook.name for r in cli.run_suite(manifest=manifest, progress=False)] == ['a.ipynb', 'b.ipynb']
+    assert cli.run_suite(manifest=manifest, progress=False) == []
+    out = capsys.readouterr().out
+    assert '[book] 1/2 ot_benchmark/a: up to date' in out and "ran 0 of 2 runs" in out
+    res = json.loads((runs/'ot_benchmark'/'b'/'results.json').read_text())
+    res['provenance']['sources']['reidbook/ot.py'] = 'an older version'
+    (runs/'ot_benchmark'/'b'/'results.json').write_text(json.dumps(res))
+    statuses = cli.check_suite(manifest=manifest)
+    assert [s.state for s in statuses] == ['fresh', 'stale'] and statuses[1].reasons == ['source changed: reidbook/ot.py']
+    assert "* ot_benchmark/b: stale (source changed: reidbook/ot.py)" in capsys.readouterr().out
+    assert [r.notebook.name for r in cli.run_suite(manifest=manifest, progress=False)] == ['b.ipynb']   # only the stale one
+
+
+def test_book_check_exit_status(runs):
+    r = reidbook_cmd('book', '--check')
+    assert r.returncode == 1 and "suite 'default':" in r.stdout and '* pretrain_clip/book: missing' in r.stdout

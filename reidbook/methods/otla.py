@@ -7,32 +7,32 @@ from __future__ import annotations
 import math, time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
+from typing import ClassVar, Literal, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from torch import nn, Tensor
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from ..backbones import ResNetBackbone, build_resnet
 from ..core import model_mode
-from ..data import (SYSU_GALLERY_CAMS, CrossModalSampler, Dataset, ImageDataset, PairedDataset, Record,
-                           build_transforms)
-from ..engine import TrainConfig
+from ..data import (IMAGE_CACHE, SYSU_GALLERY_CAMS, CrossModalSampler, Dataset, ImageDataset, PairedDataset, Preprocess,
+                           Record)
+from ..engine import TrainConfig, extract_features
+from ..experiment import ConfigError, ExperimentConfig, Row, Table
 from ..losses import ce_label_smooth, kl_align, triplet_hard
 from ..metrics import evaluate_regdb, evaluate_sysu, random_rank1, rank_summary, re_ranking
 from ..ot import otla_assign
 
 # %% auto #0
-__all__ = ['IR', 'RGB', 'ASSIGNMENTS', 'PA_FORMS', 'POSTER_ABLATION', 'ABLATION_COMPARISONS', 'OTLANet', 'build_otla',
-           'GradReverse', 'grad_reverse', 'dann_coeff', 'ModalityDiscriminator', 'discriminator_loss',
-           'average_duplicates', 'assign_labels', 'label_histogram', 'prediction_alignment', 'OTLALoss',
-           'otla_transforms', 'split_modalities', 'keep_identities', 'train_loader', 'extract', 'pseudo_label_accuracy',
-           'PseudoLabeller', 'sysu_gallery_pool', 'sysu_test_features', 'evaluate_otla', 'summarise', 'rank1',
-           'within_modality_rank1', 'cluster_labels', 'relabel_clusters', 'colour_features', 'train_config',
-           'direction_verdict']
+__all__ = ['IR', 'RGB', 'MODALITY_INDEX', 'ASSIGNMENTS', 'PA_FORMS', 'ABLATION', 'TABLES', 'OTLANet', 'build_otla', 'GradReverse',
+           'grad_reverse', 'dann_coeff', 'ModalityDiscriminator', 'discriminator_loss', 'average_duplicates',
+           'assign_labels', 'label_histogram', 'prediction_alignment', 'OTLALoss', 'otla_transforms',
+           'split_modalities', 'keep_identities', 'train_loader', 'pseudo_label_accuracy', 'PseudoLabeller',
+           'sysu_gallery_pool', 'sysu_test_features', 'evaluate_otla', 'summarise', 'rank1', 'within_modality_rank1',
+           'cluster_labels', 'relabel_clusters', 'colour_features', 'train_config', 'OTLAConfig']
 
 # %% ../../nbs/11_otla.ipynb #c96d5d87
 IR, RGB = 1, 0  # modality index of the backbone streams (and the discriminator's targets: RGB = 1, IR = 0)
@@ -41,8 +41,10 @@ class OTLANet(nn.Module):
     "OTLA's network: a ResNet with BN-necks on all five levels, an identity classifier and (optionally) the modality discriminator."
     def __init__(self, backbone: ResNetBackbone, # from `build_resnet(..., bnneck_levels=range(5))`
                  num_classes: int, # RGB identities (or RGB pseudo-identities)
-                 discriminator: bool = True): # build the modality discriminator (section 1.2)
+                 discriminator: bool = True, # build the modality discriminator (section 1.2)
+                 image_size: tuple[int, int] = (288, 144)): # (H, W) of its input (paper: 288 x 144)
         super().__init__()
+        self.preprocess = Preprocess(tuple(image_size), 'imagenet')
         if tuple(backbone.bnneck_levels) != tuple(range(5)):
             raise ValueError(f"backbone: OTLA needs BN-necks on all five levels (bnneck_levels=range(5)), "
                              f"got {backbone.bnneck_levels}")
@@ -66,10 +68,19 @@ class OTLANet(nn.Module):
 def build_otla(num_classes: int, depth: int = 50, # ResNet depth (paper: 50)
                pretrained: str | Path | None = None, # local torchvision ImageNet weights (paper: ImageNet)
                streams: int = 1, # 1: the official shared network; 2: two-stream variant (separate stems)
-               discriminator: bool = True) -> OTLANet:
+               discriminator: bool = True, image_size: tuple[int, int] = (288, 144)) -> OTLANet:
     "OTLA's network with a ResNet-`depth` backbone, last stride 1."
     return OTLANet(build_resnet(depth, pretrained, last_stride=1, streams=streams, bnneck_levels=range(5)),
-                   num_classes, discriminator)
+                   num_classes, discriminator, image_size)
+
+MODALITY_INDEX = {'rgb': RGB, 'ir': IR}
+
+@patch
+def embed(self: OTLANet, images: Tensor, modality: str) -> dict[str, Tensor]:
+    "`extract_features`'s entry point: L2-normalised BN features ('feat') and softmax predictions ('probs')."
+    if modality not in MODALITY_INDEX: raise ValueError(f"modality={modality!r}: OTLA embeds 'rgb' or 'ir' images")
+    o = self(images, MODALITY_INDEX[modality])
+    return {'feat': F.normalize(o['feat'], dim=1), 'probs': o['logits'].softmax(1)}
 
 # %% ../../nbs/11_otla.ipynb #128907e7
 class GradReverse(torch.autograd.Function):
@@ -210,9 +221,9 @@ class OTLALoss:
         return terms
 
 # %% ../../nbs/11_otla.ipynb #a0f030ea
-def otla_transforms(image_size: tuple[int, int]):
+def otla_transforms(preprocess: Preprocess):
     "OTLA's train/test pipelines for 'rgb' and 'ir' (no crop; flip, erasing 0.5; RGB grayscale 0.5)."
-    return build_transforms(tuple(image_size), ('rgb', 'ir'), overrides={'rgb': {'grayscale': 0.5}}, pad=0, erasing=0.5)
+    return preprocess.transforms(('rgb', 'ir'), overrides={'rgb': {'grayscale': 0.5}}, pad=0, erasing=0.5)
 
 def split_modalities(train: Sequence[Record]) -> tuple[list[Record], list[Record]]:
     "The RGB and IR training records of a visible-infrared dataset."
@@ -228,29 +239,18 @@ def keep_identities(records: Sequence[Record], n: int) -> list[Record]:
     return [replace(r, pid=new[r.pid]) for r in records if r.pid in new]
 
 def train_loader(rgb: Sequence[Record], ir: Sequence[Record], # RGB records (pid = label used) and IR records
-                 image_size: tuple[int, int], p: int = 4, k: int = 8, # identities x images per modality (official 4 x 8)
+                 preprocess: Preprocess, # the model's (`model.preprocess`)
+                 p: int = 4, k: int = 8, # identities x images per modality (official 4 x 8)
                  seed: int = 0, workers: int = 0,
                  steps_per_epoch: int | None = None, # None: max(#RGB, #IR) // (p*k), as the official code
+                 cache: bool = True, # keep decoded images in memory
                 ) -> DataLoader:
     "Paired RGB/IR batches; IR drawn at random until the sampler gets IR labels (`sampler.set_labels_b`)."
-    t = otla_transforms(image_size).train
+    t = otla_transforms(preprocess).train
+    if cache: IMAGE_CACHE.preload([r.path for r in [*rgb, *ir]])
     sampler = CrossModalSampler([r.pid for r in rgb], None, p, k, num_b=len(ir), num_batches=steps_per_epoch, seed=seed)
-    return DataLoader(PairedDataset(ImageDataset(rgb, t), ImageDataset(ir, t)), batch_size=p * k, sampler=sampler,
+    return DataLoader(PairedDataset(ImageDataset(rgb, t, cache=cache), ImageDataset(ir, t, cache=cache)), batch_size=p * k, sampler=sampler,
                       num_workers=workers, drop_last=True)
-
-@torch.no_grad()
-def extract(model: OTLANet, records: Sequence[Record], image_size: tuple[int, int], modality: int,
-            train_mode: bool = False, # official label pass: train() mode and training augmentations
-            batch_size: int = 128, progress: bool = False) -> dict[str, Tensor]:
-    "Forward `records` of one modality: {'feat': L2-normalised BN features, 'probs': softmax predictions}."
-    t = otla_transforms(image_size)
-    loader = DataLoader(ImageDataset(records, t.train if train_mode else t.test), batch_size=batch_size)
-    device, feats, probs = next(model.parameters()).device, [], []
-    with model_mode(model, train_mode):
-        for b in tqdm(loader, desc='extract', disable=not progress, leave=False):
-            o = model(b['image'].to(device), modality)
-            feats.append(F.normalize(o['feat'], dim=1).cpu()); probs.append(o['logits'].softmax(1).cpu())
-    return {'feat': torch.cat(feats), 'probs': torch.cat(probs)}
 
 # %% ../../nbs/11_otla.ipynb #9d2a4adf
 def pseudo_label_accuracy(labels: Tensor | np.ndarray, # (N,) pseudo-labels (RGB class indices)
@@ -269,7 +269,6 @@ class PseudoLabeller:
     ir: Sequence[Record] # the IR training records (their pid is used only to measure accuracy, or for 'truth')
     loader: DataLoader # the training loader (its sampler is a CrossModalSampler)
     objective: OTLALoss
-    image_size: tuple[int, int]
     assignment: str = 'ot' # 'ot' | 'argmax' | 'none' | 'truth'
     lam: float = 25.0
     label_lag: int = 0 # 0: labels used in the epoch they are computed for; 1: the next one (official code)
@@ -296,7 +295,9 @@ class PseudoLabeller:
         "Predict the IR images, assign labels both ways, measure them; returns this epoch's record."
         idx = self._images(epoch)
         recs = [self.ir[i] for i in idx]
-        probs = extract(model, recs, self.image_size, IR, train_mode=self.ot_images == 'sampled')['probs']
+        train = self.ot_images == 'sampled'   # official: train mode and training augmentation
+        probs = extract_features(model, recs, train_mode=train, transform=otla_transforms(model.preprocess).train if train else None,
+                                 progress=False).extra['probs']
         probs, uniq = average_duplicates(probs, torch.as_tensor(idx))
         uniq = uniq.numpy()
         start = time.perf_counter()
@@ -341,20 +342,20 @@ def sysu_gallery_pool(dataset: Dataset) -> list[Record]:
     return [Record(str(f), pid, cam - 1, 'rgb') for pid in pids for cam in SYSU_GALLERY_CAMS['all']
             for f in sorted((dataset.root/f'cam{cam}'/f'{pid:04d}').glob('*.jpg'))]
 
-def sysu_test_features(model: OTLANet, dataset: Dataset, image_size: tuple[int, int], progress: bool = False) -> dict:
+def sysu_test_features(model: OTLANet, dataset: Dataset, progress: bool = False) -> dict:
     "SYSU-MM01 test features: {'query': IR queries, 'gallery': the RGB gallery pool, 'pool': its records}."
     pool = sysu_gallery_pool(dataset)
-    return {'query': extract(model, dataset.query, image_size, IR, progress=progress)['feat'],
-            'gallery': extract(model, pool, image_size, RGB, progress=progress)['feat'], 'pool': pool}
+    return {'query': extract_features(model, dataset.query, progress=progress).feats,
+            'gallery': extract_features(model, pool, progress=progress).feats, 'pool': pool}
 
-def evaluate_otla(model: OTLANet, dataset: Dataset, image_size: tuple[int, int],
+def evaluate_otla(model: OTLANet, dataset: Dataset,
                   trials: Sequence[int] = range(10), # SYSU-MM01 gallery trials
                   progress: bool = False,
                   features: dict | None = None, # SYSU-MM01: `sysu_test_features` already extracted
                  ) -> dict[str, dict]:
     "SYSU-MM01: {'all', 'indoor'}; RegDB: {'visible_to_thermal', 'thermal_to_visible'}; each an evaluate_rank dict."
     if dataset.name == 'sysu_mm01':
-        f = features or sysu_test_features(model, dataset, image_size, progress); pool = f['pool']
+        f = features or sysu_test_features(model, dataset, progress); pool = f['pool']
         qp, qc = [r.pid for r in dataset.query], [r.camid for r in dataset.query]
         gp, gc, gpath = [r.pid for r in pool], [r.camid for r in pool], [r.path for r in pool]
         return {mode: evaluate_sysu(f['query'], qp, qc, f['gallery'], gp, gc, gpath, mode=mode, trials=trials)
@@ -362,8 +363,7 @@ def evaluate_otla(model: OTLANet, dataset: Dataset, image_size: tuple[int, int],
     if dataset.name == 'regdb':
         recs = dataset.query + dataset.gallery
         vis, th = [r for r in recs if r.modality == 'rgb'], [r for r in recs if r.modality == 'ir']
-        fv = extract(model, vis, image_size, RGB, progress=progress)['feat']
-        ft = extract(model, th, image_size, IR, progress=progress)['feat']
+        fv, ft = (extract_features(model, recs, progress=progress).feats for recs in (vis, th))
         return evaluate_regdb(fv, [r.pid for r in vis], ft, [r.pid for r in th])
     raise ValueError(f"dataset: OTLA evaluates sysu_mm01 or regdb, got {dataset.name!r}")
 
@@ -432,35 +432,96 @@ def train_config(epochs: int, lr: float = 0.0035, warmup_epochs: int = 10, miles
                        warmup_epochs=warmup_epochs, warmup_factor=0.1, milestones=tuple(milestones), gamma=0.1,
                        seed=seed, **kw)
 
-# %% ../../nbs/11_otla.ipynb #5c9b35ed
-POSTER_ABLATION = [  # seed 002, ablation on SYSU-MM01 all-search (%): template parameters and the poster's numbers
-    {'row': 1, 'name': 'L_v-ReID', 'params': {'discriminator': False, 'alignment': False, 'assignment': 'none'},
-     'paper': {'R1': 12.62, 'R10': 41.91, 'R20': 57.27, 'mAP': 12.73}},
-    {'row': 2, 'name': '+ L_D', 'params': {'discriminator': True, 'alignment': False, 'assignment': 'none'},
-     'paper': {'R1': 16.62, 'R10': 49.91, 'R20': 64.53, 'mAP': 15.94}},
-    {'row': 3, 'name': '+ L_a', 'params': {'discriminator': False, 'alignment': True, 'assignment': 'none'},
-     'paper': {'R1': 12.65, 'R10': 42.39, 'R20': 57.03, 'mAP': 12.81}},
-    {'row': 4, 'name': '+ L_D + OTLA', 'params': {'discriminator': True, 'alignment': False, 'assignment': 'ot'},
-     'paper': {'R1': 20.90, 'R10': 59.53, 'R20': 73.86, 'mAP': 19.83}},
-    {'row': 5, 'name': '+ L_a + OTLA', 'params': {'discriminator': False, 'alignment': True, 'assignment': 'ot'},
-     'paper': {'R1': 19.64, 'R10': 61.16, 'R20': 77.31, 'mAP': 19.74}},
-    {'row': 6, 'name': 'full (L_D + L_a + OTLA)', 'params': {'discriminator': True, 'alignment': True, 'assignment': 'ot'},
-     'paper': {'R1': 29.98, 'R10': 71.79, 'R20': 83.85, 'mAP': 27.13}}]
+# %% ../../nbs/11_otla.ipynb #8b14403d
+@dataclass
+class OTLAConfig(ExperimentConfig):
+    "The `otla` experiment: data and setting, network, sampling, optimiser, the components of the poster's ablation."
+    data_root: str = '' # dataset folder (or its parent); empty: the SynthPed world of world_scale
+    data_format: Literal['sysu_mm01', 'regdb'] = 'sysu_mm01'
+    world_scale: Literal['tiny', 'default', 'large'] = 'default' # SynthPed world when data_root is empty
+    regdb_trial: int = 1 # RegDB split (1..10)
+    setting: Literal['semi', 'unsupervised', 'supervised'] = 'semi' # RGB labels | RGB clusters | IR labels too (upper bound)
+    depth: Literal[18, 34, 50] = 18 # ResNet depth (paper: 50)
+    pretrained: str = '' # local torchvision ImageNet weights of that depth; empty: random init
+    streams: Literal[1, 2] = 1 # 1: shared network (official); 2: two-stream variant (separate stems)
+    image_size: tuple[int, int] = (64, 32) # (H, W) (paper: 288 x 144)
+    max_train_ids: int = 64 # train on the first N identities only (0: all)
+    epochs: int = 8 # training epochs (paper: 81)
+    p: int = 4 # identities per batch (paper: 4)
+    k: int = 4 # images per identity and modality (paper: 8)
+    steps_per_epoch: int = 25 # 0: max(#RGB, #IR) // (p*k), as the official code
+    lr: float = 0.0035 # head lr (paper: 0.0035)
+    backbone_lr_mult: float = 1.0 # backbone lr factor (paper, ImageNet weights: 0.1)
+    warmup_epochs: int = 0 # linear warm-up epochs (paper: 10)
+    milestones: tuple[int, ...] = (6,) # lr x0.1 at these epochs (paper: 20, 50)
+    assignment: Literal['ot', 'argmax', 'none', 'truth'] = 'ot' # IR labels: OTLA | argmax | none (no IR ReID losses) | truth
+    lam: float = 25.0 # OTLA's lambda
+    label_lag: Literal[0, 1] = 0 # 0: labels used at once; 1: next epoch (official code)
+    ot_images: Literal['all', 'sampled'] = 'all' # all IR images in eval mode | the epoch's draws in train mode (official)
+    discriminator: bool = True # modality discriminator + GRL (L_D)
+    alignment: bool = True # prediction alignment (L_a)
+    pa_form: Literal['paper', 'code'] = 'paper' # form of the prediction alignment (see section 3)
+    ir_ce_weight: float = 0.1 # weight of the IR identity loss (official 0.1)
+    ir_tri_weight: float = 0.5 # weight of the IR triplet loss (official 0.5)
+    pa_vr_weight: float = 0.1 # lambda_a^vr
+    pa_rv_weight: float = 0.5 # lambda_a^rv
+    per_add_iters: int = 1 # GRL schedule steps per training step (official: 1 SYSU-MM01, 5 RegDB)
+    cluster_eps: float = 0.6 # unsupervised: DBSCAN eps on Jaccard distances
+    cluster_on: Literal['model', 'colour'] = 'model' # unsupervised: features clustered (model needs pretrained weights)
+    sysu_trials: int = 10 # SYSU-MM01 gallery trials averaged
+    seed: int = 0 # weights, sampling, augmentation
+    workers: int = 0 # DataLoader workers
+    threads: int = 0 # torch CPU threads (0: torch's default)
+    cache_images: bool = True # keep decoded images in memory
+    figures: bool = True # curves, pseudo-label plots, t-SNE, retrieval grid
+    device: str = '' # empty: CUDA when available, else CPU
+    RUNTIME: ClassVar[tuple[str, ...]] = ('workers', 'threads', 'cache_images', 'figures', 'device')
+    PRESETS: ClassVar[dict] = {
+        'paper': dict(data_root='data/SYSU-MM01', depth=50, pretrained='data/checkpoints/resnet50-0676ba61.pth',
+                      image_size=(288, 144), max_train_ids=0, epochs=81, p=4, k=8, steps_per_epoch=0, backbone_lr_mult=0.1,
+                      warmup_epochs=10, milestones=(20, 50), workers=8, cache_images=False),
+        'smoke': dict(world_scale='tiny', max_train_ids=0, epochs=1, p=2, k=2, steps_per_epoch=0, backbone_lr_mult=0.1,
+                      milestones=(20, 50))}
+    PRESETS['official'] = {**PRESETS['paper'], 'label_lag': 1, 'ot_images': 'sampled', 'pa_form': 'code'}
 
-ABLATION_COMPARISONS = [(2, 1, 'L_D helps'), (3, 1, 'L_a alone'), (4, 2, 'OTLA on top of L_D'),
-                        (5, 3, 'OTLA on top of L_a'), (6, 4, 'L_a on top of L_D + OTLA'), (6, 5, 'L_D on top of L_a + OTLA')]
+# %% ../../nbs/11_otla.ipynb #3ac617c8
+@patch
+def check(self: OTLAConfig) -> None:
+    for k in ('epochs', 'p', 'k', 'sysu_trials', 'per_add_iters'):
+        if getattr(self, k) < 1: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive integer")
+    if min(self.max_train_ids, self.steps_per_epoch, self.warmup_epochs) < 0:
+        raise ConfigError("max_train_ids, steps_per_epoch, warmup_epochs: expected 0 or more")
+    if self.lr <= 0 or self.lam <= 0: raise ConfigError(f"lr={self.lr}, lam={self.lam}: expected positive values")
+    if self.setting == 'supervised': object.__setattr__(self, 'assignment', 'truth')   # the upper bound: true IR labels
+    elif self.assignment == 'truth':
+        raise ConfigError(f"assignment='truth' trains on the hidden IR labels: only with setting='supervised' (got {self.setting!r})")
+    if self.setting == 'unsupervised' and self.cluster_on == 'model' and not self.pretrained:
+        raise ConfigError("setting='unsupervised', cluster_on='model' clusters an untrained network's features, which "
+                          "collapse into one cluster: give pretrained weights or cluster_on='colour'")
 
-def direction_verdict(paper_diff: float, book: Sequence[float], base: Sequence[float],
-                      chance: float = 0.0, # R1 of a random ranking; both rows below twice this: no verdict
-                     ) -> str:
-    "Does the book's mean difference have the poster's sign, and is it larger than the seeds' spread?"
-    book, base = np.asarray(book, float), np.asarray(base, float)
-    diff = book.mean() - base.mean()
-    if max(book.mean(), base.mean()) < 2 * chance: return 'both rows near chance: not resolved'
+@patch
+def objective(self: OTLAConfig) -> OTLALoss:
+    "The `OTLALoss` of this config."
+    return OTLALoss(ir_losses=self.assignment != 'none', discriminator=self.discriminator, alignment=self.alignment,
+                    pa_form=self.pa_form, per_add_iters=self.per_add_iters,
+                    weights={'ce_ir': self.ir_ce_weight, 'tri_ir': self.ir_tri_weight, 'pa_vr': self.pa_vr_weight,
+                             'pa_rv': self.pa_rv_weight})
 
-    if min(len(book), len(base)) < 2:
-        return f"one seed, {'same' if np.sign(diff) == np.sign(paper_diff) else 'opposite'} sign: not resolved"
-    spread = math.sqrt(book.var(ddof=1) + base.var(ddof=1))
-    if abs(paper_diff) < 0.5: return 'poster: no change; ' + ('book: no change' if abs(diff) <= max(spread, 0.005) else 'book: changes')
-    if abs(diff) <= spread: return 'not resolved (within seed spread)'
-    return 'reproduces' if np.sign(diff) == np.sign(paper_diff) else 'opposite'
+@patch
+def train_config(self: OTLAConfig) -> TrainConfig:
+    "The official optimiser at this config's rates (checkpoints off: a book run is short)."
+    return train_config(self.epochs, self.lr, self.warmup_epochs, self.milestones, self.seed, self.backbone_lr_mult,
+                        eval_every=0, checkpoint_every=0, device=self.device or None)
+
+# %% ../../nbs/11_otla.ipynb #e44d73bf
+ABLATION = Table('otla', 'ablation', 'ablation on SYSU-MM01 all-search, semi-supervised',
+                 rows={'r1': Row('1. L_v-ReID', dict(discriminator=False, alignment=False, assignment='none')),
+                       'r2': Row('2. + L_D', dict(discriminator=True, alignment=False, assignment='none')),
+                       'r3': Row('3. + L_a', dict(discriminator=False, alignment=True, assignment='none')),
+                       'r4': Row('4. + L_D + OTLA', dict(discriminator=True, alignment=False, assignment='ot')),
+                       'r5': Row('5. + L_a + OTLA', dict(discriminator=False, alignment=True, assignment='ot')),
+                       'r6': Row('6. full (L_D + L_a + OTLA)', dict(discriminator=True, alignment=True, assignment='ot'))},
+                 comparisons=[('r6', 'r1'), ('r2', 'r1'), ('r3', 'r1'), ('r4', 'r2'), ('r5', 'r3'), ('r6', 'r4'), ('r6', 'r5')],
+                 showcase='r6', paper='otla', paper_table='Ablation')
+"The poster's ablation: rows 1-6 as overrides of `OTLAConfig` (each sets all three components)."
+TABLES = {'ablation': ABLATION}

@@ -7,27 +7,28 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import ClassVar, Literal, Mapping, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from torch import nn, Tensor
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
-from ..backbones import ReidCLIP, build_clip
+from ..backbones import TINY_CLIP, ReidCLIP, build_clip
 from ..core import model_mode, seed_everything
-from ..data import Dataset, ImageDataset, PKSampler, Record, build_transforms, load_dataset
-from ..engine import TrainConfig, make_loader
+from ..data import IMAGE_CACHE, Dataset, ImageDataset, PKSampler, Preprocess, Record, load_dataset
+from ..engine import TrainConfig, extract_features, make_loader
+from ..experiment import ConfigError, ExperimentConfig, Row, Table
 from ..losses import LogitScale, contrastive_rows, infonce, kl_align
 from ..metrics import average_results, evaluate_pku_sketch, evaluate_tri_pedes, random_rank1, rank_summary
 
 # %% auto #0
-__all__ = ['TASKS', 'CONFIDENCES', 'INTERACTION_LOGITS', 'OFFICIAL_CODE', 'VARIANTS', 'SAMPLERS', 'QUERY_TYPES', 'fuse',
-           'UNIReID', 'directional_losses', 'task_losses', 'task_confidence', 'modulation_factors', 'modulate',
-           'interaction_loss', 'UNIReIDLoss', 'train_config', 'train_loader', 'encode_images', 'encode_captions',
-           'TriFeatures', 'tri_features', 'evaluate_tri', 'chance_r1', 'identity_captions', 'evaluate_cross_domain',
+__all__ = ['TASKS', 'CONFIDENCES', 'INTERACTION_LOGITS', 'OFFICIAL_CODE', 'VARIANTS', 'SAMPLERS', 'QUERY_TYPES', 'TABLE2',
+           'TABLES', 'fuse', 'UNIReID', 'directional_losses', 'task_losses', 'task_confidence', 'modulation_factors',
+           'modulate', 'interaction_loss', 'UNIReIDLoss', 'train_config', 'train_loader', 'TriFeatures', 'tri_features',
+           'evaluate_tri', 'chance_r1', 'identity_captions', 'evaluate_cross_domain', 'UNIReIDConfig',
            'paper_smoke_test']
 
 # %% ../../nbs/10_unireid.ipynb #4a8722c1
@@ -71,6 +72,22 @@ class UNIReID(nn.Module):
         if captions is not None: out['text'] = self.encode_text(captions)
         if 'sketch' in out and 'text' in out: out['fused'] = fuse(out['sketch'], out['text'])
         return out
+
+# %% ../../nbs/10_unireid.ipynb #06f3db55
+@patch(as_prop=True)
+def preprocess(self: UNIReID) -> Preprocess:
+    "How the model wants its images: the CLIP's input size, CLIP's normalisation."
+    return Preprocess(self.clip.image_size, 'clip')
+
+@patch
+def embed(self: UNIReID, images: Tensor, modality: str = 'rgb') -> Tensor:
+    "`extract_features`'s entry point: V[IMG] of photos or sketches (one shared encoder)."
+    return self.encode_visual(images)
+
+@patch
+def embed_text(self: UNIReID, captions: Sequence[str]) -> Tensor:
+    "`extract_features`'s entry point for text records: T[CLS] of their captions."
+    return self.encode_text(captions)
 
 # %% ../../nbs/10_unireid.ipynb #e7d4dccc
 def directional_losses(q: Tensor, # (M, d) query features (sketch, text or fused), normalised inside
@@ -213,39 +230,24 @@ def train_config(variant: str = 'paper', # 'paper' (sec. 5.1) or 'code' (the off
 SAMPLERS = ('identity', 'random')
 
 def train_loader(dataset: Dataset, # a Tri-PEDES-format dataset (`load_dataset('cuhk_pedes', ...)` with its sketch folder)
-                 image_size: tuple[int, int] = (384, 128), # (H, W)
+                 preprocess: Preprocess, # the model's (`model.preprocess`)
                  batch_size: int = 64, # triples per batch (identities per batch with the 'identity' sampler)
                  sampler: str = 'identity', # 'identity': P=batch_size ids x K=1 (paper); 'random': shuffled caption rows (code)
                  seed: int = 0, num_workers: int = 0,
                  erasing: float = 0.5, # random erasing probability on RGB and sketch
+                 cache: bool = True, # keep decoded images in memory (`reidbook.data.ImageCache`)
                 ) -> DataLoader: # batches with 'image', 'sketch', 'caption', 'pid', 'image_id'
     "Batches of (RGB, its sketch, one caption) triples with independent random augmentation per modality."
     if sampler not in SAMPLERS: raise ValueError(f"sampler={sampler!r}: expected one of {SAMPLERS}")
     if not dataset.protocol.get('sketch_dir'):
         raise ValueError(f"{dataset.name} at {dataset.root} has no sketch folder: UNIReID trains on Tri-PEDES triples "
                          "(CUHK-PEDES imgs-sketch2/, ICFG-PEDES/RSTPReid imgs-sketch/)")
-    tf = build_transforms(image_size, ('rgb', 'sketch'), norm='clip', erasing=erasing, erase_value=0.0).train
-    ds = ImageDataset(dataset.train, tf, sketch_of=dataset.sketch_path)
+    tf = preprocess.transforms(('rgb', 'sketch'), erasing=erasing, erase_value=0.0).train
+    ds = ImageDataset(dataset.train, tf, sketch_of=dataset.sketch_path, cache=cache)
+    if cache: IMAGE_CACHE.preload([r.path for r in dataset.train] + [dataset.sketch_path(r) for r in dataset.train])
     if sampler == 'random': return make_loader(ds, batch_size, seed=seed, num_workers=num_workers)
     pk = PKSampler([r.pid for r in dataset.train], p=batch_size, k=1, seed=seed)
     return DataLoader(ds, batch_size=batch_size, sampler=pk, drop_last=True, num_workers=num_workers)
-
-# %% ../../nbs/10_unireid.ipynb #851a5318
-@torch.no_grad()
-def encode_images(model: UNIReID, records: Sequence[Record], image_size: tuple[int, int], modality: str = 'rgb',
-                  batch_size: int = 128, num_workers: int = 0, progress: bool = True) -> Tensor:
-    "V[IMG] of the images of `records` (test transform of `modality`), (n, d) on the CPU, unnormalised."
-    tf = build_transforms(image_size, (modality,), norm='clip').test[modality]
-    loader = DataLoader(ImageDataset(records, tf), batch_size=batch_size, num_workers=num_workers)
-    dev = next(model.parameters()).device
-    return torch.cat([model.encode_visual(b['image'].to(dev)).float().cpu()
-                      for b in tqdm(loader, desc=f'encode {modality}', disable=not progress, leave=False)])
-
-@torch.no_grad()
-def encode_captions(model: UNIReID, captions: Sequence[str], batch_size: int = 256, progress: bool = True) -> Tensor:
-    "T[CLS] of captions, (n, d) on the CPU, unnormalised."
-    chunks = [captions[i:i + batch_size] for i in range(0, len(captions), batch_size)]
-    return torch.cat([model.encode_text(c).float().cpu() for c in tqdm(chunks, desc='encode text', disable=not progress, leave=False)])
 
 # %% ../../nbs/10_unireid.ipynb #7bd0d307
 @dataclass
@@ -262,15 +264,12 @@ class TriFeatures:
         if missing: raise ValueError(f"text queries describe photos {missing[:5]} that have no sketch")
         return fuse(self.sketch[[row[int(i)] for i in self.t_image_ids]], self.text)
 
-def tri_features(model: UNIReID, dataset: Dataset, image_size: tuple[int, int], progress: bool = True) -> TriFeatures:
-    "Encode the test split of a Tri-PEDES-format dataset (needs its 'sketch_query' records)."
+def tri_features(model: UNIReID, dataset: Dataset, progress: bool = True) -> TriFeatures:
+    "Encode the test split of a Tri-PEDES-format dataset (needs its 'sketch_query' records) with `extract_features`."
     if 'sketch_query' not in dataset.extra: raise ValueError(f"{dataset.name} at {dataset.root} has no test sketches")
-    sk = dataset.extra['sketch_query']
-    ids = lambda rs: (np.array([r.pid for r in rs]), np.array([r.image_id for r in rs]))
-    with model_mode(model):
-        return TriFeatures(encode_images(model, dataset.gallery, image_size, 'rgb', progress=progress), *ids(dataset.gallery),
-                           encode_images(model, sk, image_size, 'sketch', progress=progress), *ids(sk),
-                           encode_captions(model, [r.caption for r in dataset.query], progress=progress), *ids(dataset.query))
+    g, s, t = (extract_features(model, recs, batch_size=bs, progress=progress) for recs, bs in
+               ((dataset.gallery, 128), (dataset.extra['sketch_query'], 128), (dataset.query, 256)))
+    return TriFeatures(g.feats, g.pids, g.image_ids, s.feats, s.pids, s.image_ids, t.feats, t.pids, t.image_ids)
 
 QUERY_TYPES = {'T->R': 'text', 'S->R': 'sketch', 'T+S->R': 'fused'}
 
@@ -308,25 +307,95 @@ def identity_captions(records: Sequence[Record], # PKU-Sketch photo records (wit
     return {pid: caption(a, random.Random(seed * 100_003 + pid)) for pid, a in sorted(first.items())}
 
 def evaluate_cross_domain(model: UNIReID, root: str | Path, # a PKU-Sketch-format dataset (or a folder holding it)
-                          image_size: tuple[int, int], trials: int = 10, progress: bool = True,
-                         ) -> dict[str, dict[str, float]]: # task -> mean R1/R5/R10/mAP/mINP over the trials (+ 'R1_std')
+                          trials: int = 10, progress: bool = True,
+                         ) -> tuple[dict[str, dict[str, float]], dict[str, float]]: # (task -> mean metrics + 'R1_std', task -> chance R1)
     "Table 6: T->R, S->R, T+S->R on PKU-Sketch test splits (trials 0..trials-1), no training on PKU-Sketch."
     splits = [load_dataset('pku_sketch', root, trial=t) for t in range(trials)]
     unique = lambda rs: sorted({r.path: r for r in rs}.values(), key=lambda r: (r.pid, r.path))
     sketches = unique(r for d in splits for r in d.query)      # test records keep the raw ids (train ones are relabelled)
     photos = unique(r for d in splits for r in d.gallery)
     caps = identity_captions(photos)
-    s_pids = np.array([r.pid for r in sketches]); p_pids = np.array([r.pid for r in photos])
-    with model_mode(model):
-        sf = encode_images(model, sketches, image_size, 'sketch', progress=progress)
-        pf = encode_images(model, photos, image_size, 'rgb', progress=progress)
-        tf = encode_captions(model, [caps[int(p)] for p in s_pids], progress=progress)
-    queries = {'T->R': tf, 'S->R': sf, 'T+S->R': fuse(sf, tf)}
+    texts = [Record(r.path, r.pid, -1, 'text', caption=caps[r.pid]) for r in sketches]   # one caption per sketch query
+    sf, pf = (extract_features(model, recs, progress=progress) for recs in (sketches, photos))
+    tf = extract_features(model, texts, batch_size=256, progress=progress)
+    queries = {'T->R': tf.feats, 'S->R': sf.feats, 'T+S->R': fuse(sf.feats, tf.feats)}
+    test_ids = [sorted({r.pid for r in d.query}) for d in splits]
+    chance = float(np.mean([random_rank1(sf.pids[np.isin(sf.pids, ids)], pf.pids[np.isin(pf.pids, ids)]) for ids in test_ids]))
     out = {}
     for task, qf in queries.items():
-        runs = [evaluate_pku_sketch(qf, s_pids, pf, p_pids, sorted({r.pid for r in d.query})) for d in splits]
+        runs = [evaluate_pku_sketch(qf, sf.pids, pf.feats, pf.pids, ids) for ids in test_ids]
         out[task] = {**rank_summary(average_results(runs)), 'R1_std': float(np.std([r['cmc'][0] for r in runs], ddof=1)) if trials > 1 else 0.}
-    return out
+    return out, {task: chance for task in queries}
+
+# %% ../../nbs/10_unireid.ipynb #c6916227
+@dataclass
+class UNIReIDConfig(ExperimentConfig):
+    "The `unireid` experiment: data, model, objective (every switch of Table 2), optimisation and evaluation."
+    data_root: str = '' # Tri-PEDES dataset folder (or its parent); empty: the SynthPed world of world_scale
+    data_format: Literal['cuhk_pedes', 'icfg_pedes', 'rstpreid'] = 'cuhk_pedes' # CUHK-PEDES: imgs-sketch2/; the others: imgs-sketch/
+    world_scale: Literal['tiny', 'default', 'large'] = 'default' # SynthPed world when data_root is empty
+    cross_domain_root: str = '' # PKU-Sketch-format folder for Table 6; empty: the SynthPed world's; 'none': skip
+    cross_domain_trials: int = 10 # PKU-Sketch test splits averaged
+    backbone: str = TINY_CLIP # `build_clip` architecture (reidbook-tiny, ViT-B-16, ...)
+    pretrained: str = 'book' # 'book': the book's pretrained tiny CLIP; 'none': random weights; else a local weight file
+    image_size: tuple[int, int] = (128, 64) # (H, W)
+    epochs: int = 1 # training epochs (paper: 60)
+    batch_size: int = 64 # triples (identities) per batch (paper: 64)
+    lr: float = 1e-4 # Adam learning rate (paper: 1e-5)
+    warmup_epochs: int = 0 # linear warm-up from 0.1x, capped at epochs - 1 (official code: 5)
+    variant: Literal['paper', 'code'] = 'paper' # optimiser details: paper | code (eps 1e-3, weight decay 4e-5, bias lr x2)
+    sampler: Literal['identity', 'random'] = 'identity' # identity: P ids x 1 triple (paper) | random: shuffled caption rows (code)
+    tasks: str = 'STF' # trained retrieval tasks: STF (L_s) or one of S, T, F (independent task, IITL)
+    dynamic: bool = True # task-aware dynamic training (Eq. 4-9)
+    interaction: bool = True # cross-modality interaction L_c (Eq. 10)
+    confidence: Literal['query', 'symmetric'] = 'query' # Eq. 4-5: query (Eq. 1 term) | symmetric (official code)
+    interaction_logits: Literal['cosine', 'scaled'] = 'cosine' # Eq. 10 on cosines | scaled by 1/tau (official code)
+    interaction_weight: float = 1.0 # weight of L_c (paper 1, official ICFG script 0.5)
+    detach_weights: bool = False # stop gradients through the Eq. 6-7 factors
+    alpha: float = 1.0 # alpha_t of Eq. 8-9
+    gamma: float = 3.5 # gamma of Eq. 8-9
+    temperature: float = 0.07 # initial tau
+    seed: int = 0 # weights' random init, sampling, augmentation
+    workers: int = 0 # DataLoader workers
+    threads: int = 0 # torch CPU threads (0: torch's default)
+    cache_images: bool = True # keep decoded images in memory (worlds this small fit; a real dataset may not)
+    eval_every: int = 0 # evaluate every this many epochs (0: after the last only)
+    figures: bool = True # training curves, t-SNE and retrieval grids
+    device: str = '' # empty: CUDA when available, else CPU
+    RUNTIME: ClassVar[tuple[str, ...]] = ('workers', 'threads', 'cache_images', 'figures', 'device')
+    PRESETS: ClassVar[dict] = {
+        'paper': dict(data_root='data/CUHK-PEDES', backbone='ViT-B-16', pretrained='data/checkpoints/ViT-B-16.pt',
+                      image_size=(384, 128), epochs=60, batch_size=64, lr=1e-5, cross_domain_root='none', workers=8,
+                      cache_images=False),
+        'smoke': dict(world_scale='tiny', pretrained='none', batch_size=4, lr=1e-5, warmup_epochs=5)}
+    PRESETS['official'] = {**PRESETS['paper'], 'variant': 'code', 'sampler': 'random', 'confidence': 'symmetric',
+                           'interaction_logits': 'scaled', 'interaction_weight': 0.5, 'warmup_epochs': 5}
+
+# %% ../../nbs/10_unireid.ipynb #d16e01a0
+@patch
+def check(self: UNIReIDConfig) -> None:
+    for k in ('epochs', 'batch_size', 'cross_domain_trials'):
+        if getattr(self, k) < 1: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive integer")
+    if self.batch_size < 2: raise ConfigError(f"batch_size={self.batch_size}: InfoNCE needs at least 2 triples per batch")
+    if self.lr <= 0 or self.temperature <= 0: raise ConfigError(f"lr={self.lr}, temperature={self.temperature}: expected positive values")
+    if self.pretrained == 'book' and self.backbone != TINY_CLIP:
+        raise ConfigError(f"pretrained='book' is the book's {TINY_CLIP} CLIP, not {self.backbone!r}: give a weight file "
+                          "(e.g. OpenAI's ViT-B-16.pt) or 'none'")
+    try: self.objective()
+    except ValueError as e: raise ConfigError(f"tasks={self.tasks!r}, dynamic={self.dynamic}: {e}") from None
+
+@patch
+def objective(self: UNIReIDConfig) -> UNIReIDLoss:
+    "The `UNIReIDLoss` of this config."
+    return UNIReIDLoss(tasks=self.tasks, dynamic=self.dynamic, interaction=self.interaction, alpha=self.alpha,
+                       gamma=self.gamma, confidence=self.confidence, detach_weights=self.detach_weights,
+                       interaction_logits=self.interaction_logits, interaction_weight=self.interaction_weight)
+
+@patch
+def train_config(self: UNIReIDConfig) -> TrainConfig:
+    "The `TrainConfig` of this config (checkpoints off: a book run is short)."
+    return train_config(self.variant, epochs=self.epochs, lr=self.lr, warmup_epochs=self.warmup_epochs, seed=self.seed,
+                        eval_every=self.eval_every, checkpoint_every=0, device=self.device or None)
 
 # %% ../../nbs/10_unireid.ipynb #f36e95c9
 def paper_smoke_test(steps: int = 2, batch: int = 2, seed: int = 0) -> list[dict[str, float]]:
@@ -344,3 +413,17 @@ def paper_smoke_test(steps: int = 2, batch: int = 2, seed: int = 0) -> list[dict
         opt.zero_grad(); total.backward(); opt.step()
         history.append({k: v.item() for k, v in terms.items()})
     return history
+
+# %% ../../nbs/10_unireid.ipynb #00ca689a
+TABLE2 = Table('unireid', 'table2', 'ablation of each component, Tri-CUHK-PEDES',
+               rows={'t2r': Row('L_T->R', dict(tasks='T', dynamic=False, interaction=False)),
+                     's2r': Row('L_S->R', dict(tasks='S', dynamic=False, interaction=False)),
+                     'f2r': Row('L_F->R', dict(tasks='F', dynamic=False, interaction=False)),
+                     'ls': Row('L_s', dict(dynamic=False, interaction=False)),
+                     'dyn': Row('w Dynamic', dict(interaction=False)),
+                     'full': Row('w L_c')},
+               comparisons=[('full', 't2r'), ('full', 's2r'), ('full', 'f2r'), ('ls', 't2r'), ('ls', 's2r'), ('ls', 'f2r'),
+                            ('dyn', 'ls'), ('full', 'dyn')],
+               showcase='full', paper='unireid', paper_table='Table 2')
+"Table 2: the three independently trained tasks (IITL), L_s, + dynamic training, + L_c (the full model)."
+TABLES = {'table2': TABLE2}
