@@ -349,7 +349,7 @@ def pretrain_clip(config: PretrainConfig | None = None,
 
 def _pretrain(config: PretrainConfig, checkpoint: Path, progress: bool, t0: float) -> dict:
     world = ensure_world(scale=config.world_scale, seed=config.world_seed, formats=['cuhk_pedes', 'synthped_captions'])
-    data = load_dataset('cuhk_pedes', world/'SynthPed-Captions')
+    data = load_dataset('cuhk_pedes', world/'SynthPed-Captions', require_test=False)
     corpus = group_captions(data.train)
     if len(corpus) < config.batch_size:
         raise ValueError(f"batch_size={config.batch_size} is larger than the corpus ({len(corpus)} photos at {world})")
