@@ -6,37 +6,44 @@ from pathlib import Path
 
 from reidbook.data import load_dataset
 
-# Runs `call` (generation or pretraining) in a fresh process with the worker function `target` traced: the first
-# traced call writes `started` and sleeps `hold` seconds before working, so that the other process surely asks while
-# the work is under way. Prints what was traced and the result.
+# Runs `call` (generation or pretraining) in a fresh process with the worker function `target` traced. The process
+# writes `ready` once imported, just before `call`. The first traced call (made while holding the lock) writes
+# `started`, then waits for the partner process to be ready and a second more, so that the partner surely asks for
+# the lock while the work is under way. Prints the number of traced calls and the result.
 SCRIPT = '''
 import json, sys, time
 from pathlib import Path
 import reidbook.{module} as m
-started, hold = Path(sys.argv[1]), float(sys.argv[2])
+started, partner_ready, ready = map(Path, sys.argv[1:4])
 calls, original = [], m.{target}
 def traced(*args, **kw):
     calls.append(1)
-    if len(calls) == 1: started.write_text('started'); time.sleep(hold)
+    if len(calls) == 1:
+        started.write_text('started')
+        t0 = time.time()
+        while not partner_ready.exists() and time.time() - t0 < 300: time.sleep(0.05)
+        time.sleep(1.)
     return original(*args, **kw)
 m.{target} = traced
+ready.write_text('ready')
 result = {call}
 print(json.dumps({{'calls': len(calls), 'result': str(result)}}))
 '''
 
 
 def race(tmp_path: Path, module: str, target: str, call: str) -> tuple[dict, dict, str]:
-    "Start process A, wait until it works, start B; returns A's and B's reports and B's stderr."
+    "Start process A, wait until it works (holding the lock), start B; returns A's and B's reports and B's stderr."
     env = {**os.environ, 'REIDBOOK_DATA': str(tmp_path/'data'), 'OMP_NUM_THREADS': '1'}
     code = SCRIPT.format(module=module, target=target, call=call)
-    run = lambda name, hold: subprocess.Popen([sys.executable, '-c', code, str(tmp_path/name), str(hold)], env=env,
-                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    a = run('a-started', 3)
+    run = lambda me, partner: subprocess.Popen(
+        [sys.executable, '-c', code, *(str(tmp_path/f) for f in (f'{me}-started', f'{partner}-ready', f'{me}-ready'))],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    a = run('a', 'b')
     deadline = time.time() + 300
     while not (tmp_path/'a-started').exists():
         assert a.poll() is None and time.time() < deadline, a.communicate()
         time.sleep(0.1)
-    b = run('b-started', 0)
+    b = run('b', 'a')
     (a_out, a_err), (b_out, b_err) = a.communicate(timeout=600), b.communicate(timeout=600)
     assert a.returncode == 0 and b.returncode == 0, (a_err[-3000:], b_err[-3000:])
     return json.loads(a_out.splitlines()[-1]), json.loads(b_out.splitlines()[-1]), b_err
