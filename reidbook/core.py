@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #9fdd500e
 from __future__ import annotations
-import importlib.util, json, os, random
+import importlib.util, json, math, os, random, re, sys, threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,7 +13,7 @@ import torch
 
 # %% auto #0
 __all__ = ['repo_root', 'data_dir', 'runs_dir', 'checkpoints_dir', 'seed_everything', 'default_device', 'model_mode',
-           'to_jsonable', 'save_json', 'load_json', 'resolve_run_dir']
+           'check_number', 'file_lock', 'to_jsonable', 'save_json', 'load_json', 'resolve_run_dir']
 
 # %% ../nbs/00_core.ipynb #2ef454a3
 def repo_root(start: str | Path | None = None, # folder to search upwards from (default: the working directory)
@@ -60,6 +60,52 @@ def model_mode(model: torch.nn.Module, train: bool = False):
     try: yield model
     finally: model.train(was)
 
+# %% ../nbs/00_core.ipynb #b8fd46f3
+_BOUND = re.compile(r'(>=|<=|>|<)(-?\d+(?:\.\d+)?(?:e-?\d+)?)')
+_COMPARE = {'>': float.__gt__, '>=': float.__ge__, '<': float.__lt__, '<=': float.__le__}
+
+def check_number(name: str, # how the error names the value, e.g. 'TrainConfig.lr' or 'p'
+                 value, integer: bool = False, # an int (bool excluded), else a finite real number
+                 low: str | None = None, high: str | None = None, # bounds such as '>0', '>=1', '<1', '<=1'
+                ) -> int | float:
+    "`value` as a plain int or float after checking its type and range, else a ValueError naming `name`."
+    bounds = [_BOUND.fullmatch(b).groups() for b in (low, high) if b is not None]
+    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    ok = isinstance(value, kinds) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
+    if not (ok and all(_COMPARE[op](float(value), float(x)) for op, x in bounds)):
+        rng = ' and'.join(f' {op} {x}' for op, x in bounds)
+        raise ValueError(f"{name} must be {'an integer' if integer else 'a finite number'}{rng}, got {value!r}")
+    return int(value) if integer else float(value)
+
+# %% ../nbs/00_core.ipynb #4504ffb2
+_HELD_LOCKS: dict[tuple[str, int], int] = {}  # (lock file, thread) -> depth, for re-entrant use within a thread
+
+@contextmanager
+def file_lock(target: str | Path, # the file or folder to protect; the lock file is `<target>.lock` beside it
+              what: str = 'this', # what the holder is doing, for the waiting message
+             ):
+    "Hold an exclusive inter-process lock for `target` during the block; another process waits until it is released."
+    import fcntl  # POSIX (Linux, macOS): the machines the book is built and tested on
+    lock = Path(target).absolute().with_name(Path(target).name + '.lock')
+    key = (str(lock), threading.get_ident())
+    if key in _HELD_LOCKS:
+        _HELD_LOCKS[key] += 1
+        try: yield lock
+        finally: _HELD_LOCKS[key] -= 1
+        return
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, 'a') as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"{lock}: another process is doing {what} work on {Path(target).name}; waiting for it to finish",
+                  file=sys.stderr, flush=True)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        _HELD_LOCKS[key] = 1
+        try: yield lock
+        finally:
+            del _HELD_LOCKS[key]
+            fcntl.flock(f, fcntl.LOCK_UN)
+
 # %% ../nbs/00_core.ipynb #265508de
 def to_jsonable(x):
     "Convert numpy/torch values (and containers of them) to plain Python for `json.dump`."
@@ -82,7 +128,7 @@ def load_json(path: str | Path):
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such JSON file")
     try: return json.loads(path.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e: raise ValueError(f"{path}: not valid JSON ({e})") from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{path}: not valid UTF-8 JSON ({e})") from e
 
 # %% ../nbs/00_core.ipynb #45258f67
 def resolve_run_dir(run_dir: str | Path | None, experiment: str) -> Path:

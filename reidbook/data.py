@@ -23,10 +23,10 @@ from .core import data_dir
 
 # %% auto #0
 __all__ = ['MODALITIES', 'IMAGE_SUFFIXES', 'FORMATS', 'SYSU_RGB_CAMS', 'SYSU_IR_CAMS', 'SYSU_GALLERY_CAMS', 'REGDB_DIRECTIONS',
-           'MASK1K_STYLES', 'DATASET_NAMES', 'NORMALIZATION', 'IMAGE_CACHE', 'Record', 'DatasetFormatError', 'Dataset',
-           'load_dataset', 'apportion', 'ImageReadError', 'load_image', 'verify_images', 'Transforms',
-           'modality_transform', 'build_transforms', 'Preprocess', 'ImageCache', 'FastCompose', 'fast_transform',
-           'ImageDataset', 'PairedDataset', 'PKSampler', 'CrossModalSampler']
+           'MASK1K_STYLES', 'TEXT_SPLITS', 'DATASET_NAMES', 'NORMALIZATION', 'IMAGE_CACHE', 'Record',
+           'DatasetFormatError', 'Dataset', 'load_dataset', 'apportion', 'ImageReadError', 'load_image',
+           'verify_images', 'Transforms', 'modality_transform', 'build_transforms', 'Preprocess', 'ImageCache',
+           'FastCompose', 'fast_transform', 'ImageDataset', 'PairedDataset', 'PKSampler', 'CrossModalSampler']
 
 # %% ../nbs/04_data.ipynb #f3c4c8e0
 MODALITIES = ('rgb', 'ir', 'sketch', 'text')
@@ -77,6 +77,8 @@ class Dataset:
         return f"Dataset({self.name!r}, {counts}, protocol={self.protocol})"
 
 # %% ../nbs/04_data.ipynb #4f6144fb
+from .core import check_number
+
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
 
 def _list_images(folder: Path) -> list[Path]:
@@ -93,15 +95,42 @@ def _match(pattern: re.Pattern, name: str, where: Path | str) -> re.Match:
         raise DatasetFormatError(f"{where}: name {name!r} does not match the expected pattern {pattern.pattern!r}")
     return m
 
+def _read_text(file: Path) -> str:
+    "The text of an annotation file, or an error naming it (missing, or not UTF-8)."
+    if not file.is_file(): raise FileNotFoundError(f"{file}: annotation file not found")
+    try: return file.read_text(encoding='utf-8')
+    except UnicodeDecodeError as e: raise DatasetFormatError(f"{file}: not UTF-8 text ({e})") from e
+
+def _read_json(file: Path):
+    "A JSON annotation file, or an error naming it (missing, not UTF-8, not JSON)."
+    try: return json.loads(_read_text(file))
+    except json.JSONDecodeError as e: raise DatasetFormatError(f"{file}: not valid JSON ({e})") from e
+
 def _lines(file: Path) -> Iterator[tuple[int, str]]:
     "(1-based line number, stripped line) for each non-empty line of a text file."
-    if not file.is_file(): raise FileNotFoundError(f"{file}: annotation file not found")
-    for n, line in enumerate(file.read_text(encoding='utf-8').splitlines(), 1):
+    for n, line in enumerate(_read_text(file).splitlines(), 1):
         if line.strip(): yield n, line.strip()
 
 def _require_file(path: Path, where: str) -> Path:
     if not path.is_file(): raise FileNotFoundError(f"{where}: refers to {path}, which does not exist")
     return path
+
+def _inside(folder: Path, rel: str, where: str) -> Path:
+    "`folder/rel` for a relative path that stays inside `folder` (no absolute path, no `..`), else an error."
+    parts = rel.replace('\\', '/').split('/')
+    if not rel or rel.startswith(('/', '\\')) or re.match(r'[A-Za-z]:', rel) or '..' in parts:
+        raise DatasetFormatError(f"{where}: path {rel!r} leaves {folder}; expected a relative path inside it")
+    return folder/rel
+
+def _check_disjoint(where: Path | str, kind: str, sets: dict[str, set]) -> None:
+    "Raise if two of the named splits share an element: identities or files in two splits leak test data into training."
+    names = list(sets)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            common = sorted(sets[a] & sets[b], key=str)
+            if common:
+                raise DatasetFormatError(f"{where}: {kind} in both {a} and {b}: {common[:5]}{' ...' * (len(common) > 5)} "
+                                         f"({len(common)} in all); expected disjoint splits")
 
 def _relabel(records: list[Record]) -> int:
     "Relabel pids in place to 0..N-1 in increasing raw-pid order; returns N."
@@ -114,8 +143,7 @@ def _attribute_lookup(root: Path) -> Callable[[str, str], dict | None]:
     "Reads SynthPed's `attributes.json`: (path relative to root, raw pid string) -> attributes (image over identity)."
     f = root/'attributes.json'
     if not f.is_file(): return lambda rel, pid: None
-    try: data = json.loads(f.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e: raise DatasetFormatError(f"{f}: not valid JSON ({e})") from e
+    data = _read_json(f)
     if not (isinstance(data, dict) and all(isinstance(data.get(k, {}), dict) for k in ('images', 'identities'))):
         raise DatasetFormatError(f"{f}: expected {{'images': {{path: {{...}}}}, 'identities': {{pid: {{...}}}}}}")
     images, ids = data.get('images', {}), data.get('identities', {})
@@ -132,8 +160,13 @@ class _Context:
         rel = p[self._prefix:].replace(os.sep, '/')  # = path.relative_to(root).as_posix(), without pathlib overhead
         return Record(p, pid, camid, modality, attributes=self._attributes(rel, raw_pid), **kw)
 
-    def dataset(self, train: list[Record], query: list[Record], gallery: list[Record], protocol: dict, **kw) -> Dataset:
-        "Relabels the training pids and packs the splits."
+    def dataset(self, train: list[Record], query: list[Record], gallery: list[Record], protocol: dict,
+                sources: dict[str, str], # split -> where its records come from (named when the split is empty)
+                empty_ok: Sequence[str] = (), **kw) -> Dataset:
+        "Checks that no split is empty (unless `empty_ok`), relabels the training pids and packs the splits."
+        for split, records in (('train', train), ('query', query), ('gallery', gallery)):
+            if not records and split not in empty_ok:
+                raise DatasetFormatError(f"{self.root}: the {split} split is empty; expected its records in {sources[split]}")
         return Dataset(self.name, self.root, train, query, gallery, _relabel(train), protocol, **kw)
 
 # %% ../nbs/04_data.ipynb #c2c4c2ea
@@ -200,7 +233,9 @@ def _read_market_folders(ctx: _Context, pattern: re.Pattern, num_cams: int, max_
                                          + (f", identity 0..{max_pid})" if max_pid is not None else ")"))
             records.append(ctx.record(path, pid, cam - 1, 'rgb', m[1]))
         splits[split] = records
-    return ctx.dataset(**splits, protocol={'dropped_junk': junk})
+    _check_disjoint(ctx.root, 'identities', {'bounding_box_train/': {r.pid for r in splits['train']},
+                                             'query/ or bounding_box_test/': {r.pid for r in splits['query'] + splits['gallery']} - {0}})
+    return ctx.dataset(**splits, protocol={'dropped_junk': junk}, sources={s: f'{f}/' for s, f in _MARKET_FOLDERS})
 
 _MARKET_MARKERS = ('bounding_box_train', 'query', 'bounding_box_test')
 
@@ -233,8 +268,11 @@ def _read_msmt17(ctx: _Context, combineall: bool = False) -> Dataset:
     train_dir, test_dir = ('mask_train_v2', 'mask_test_v2') if (ctx.root/'mask_train_v2').is_dir() else ('train', 'test')
     train, val = _read_msmt_list(ctx, 'list_train.txt', train_dir), _read_msmt_list(ctx, 'list_val.txt', train_dir)
     query, gallery = _read_msmt_list(ctx, 'list_query.txt', test_dir), _read_msmt_list(ctx, 'list_gallery.txt', test_dir)
+    _check_disjoint(ctx.root, 'files', {f'list_{k}.txt': {r.path for r in v}
+                                        for k, v in (('train', train), ('val', val), ('query', query), ('gallery', gallery))})
     if combineall: train, val = train + val, []
-    return ctx.dataset(train, query, gallery, {'combineall': combineall}, extra={'val': val} if val else {})
+    return ctx.dataset(train, query, gallery, {'combineall': combineall}, extra={'val': val} if val else {},
+                       sources={s: f'list_{s}.txt' for s in ('train', 'query', 'gallery')})
 
 # %% ../nbs/04_data.ipynb #a85c377c
 SYSU_RGB_CAMS, SYSU_IR_CAMS = (1, 2, 4, 5), (3, 6)
@@ -242,11 +280,17 @@ SYSU_GALLERY_CAMS = {'all': (1, 2, 4, 5), 'indoor': (1, 2)}
 _SYSU_NAME = re.compile(r'\d{4}\.jpg')
 
 def _read_id_file(file: Path) -> list[int]:
-    "SYSU `exp/*_id.txt`: comma-separated integer ids on the first line."
-    first = next(iter(_lines(file)), (0, ''))[1]
-    try: return [int(x) for x in first.split(',')]
-    except ValueError: raise DatasetFormatError(f"{file}: expected comma-separated integer ids on the first line "
-                                                f"(e.g. '1,2,5'), got {first[:60]!r}") from None
+    "SYSU `exp/*_id.txt`: one line of comma-separated integer ids (AGW reads the first line only; more is an error here)."
+    expected = "one line of distinct comma-separated integer ids 1..9999 (e.g. '1,2,5')"
+    lines = list(_lines(file))
+    if not lines: raise DatasetFormatError(f"{file}: empty; expected {expected}")
+    if len(lines) > 1:
+        raise DatasetFormatError(f"{file}, line {lines[1][0]}: unexpected {lines[1][1][:60]!r}; expected {expected}")
+    try: ids = [int(x) for x in lines[0][1].split(',')]
+    except ValueError: raise DatasetFormatError(f"{file}: expected {expected}, got {lines[0][1][:60]!r}") from None
+    bad = sorted({i for i in ids if not 1 <= i <= 9999} | {i for i, c in Counter(ids).items() if c > 1})
+    if bad: raise DatasetFormatError(f"{file}: ids {bad[:10]} out of range or repeated; expected {expected}")
+    return ids
 
 def _sysu_images(root: Path, cam: int, pid: int) -> list[Path]:
     "Sorted images of one identity in one camera (none if the identity was not filmed there)."
@@ -261,14 +305,21 @@ def _read_sysu_mm01(ctx: _Context, mode: str = 'all', trial: int = 0, train_ids:
     if mode not in SYSU_GALLERY_CAMS: raise ValueError(f"mode={mode!r}: expected one of {list(SYSU_GALLERY_CAMS)}")
     if train_ids not in ('train', 'train+val'):
         raise ValueError(f"train_ids={train_ids!r}: expected 'train' or 'train+val'")
+    check_number('trial', trial, integer=True, low='>=0')
     for cam in range(1, 7):
         if not (ctx.root/f'cam{cam}').is_dir():
             raise FileNotFoundError(f"{ctx.root}/cam{cam}: SYSU-MM01 camera folder missing")
-    ids = {k: _read_id_file(ctx.root/'exp'/f'{k}_id.txt') for k in train_ids.split('+') + ['test']}
+    ids = {k: _read_id_file(ctx.root/'exp'/f'{k}_id.txt') for k in ('train', 'val', 'test')}
+    _check_disjoint(ctx.root/'exp', 'identities', {f'{k}_id.txt': set(v) for k, v in ids.items()})
+    filmed = {int(d.name) for cam in range(1, 7) for d in (ctx.root/f'cam{cam}').iterdir() if re.fullmatch(r'\d{4}', d.name)}
+    listed = {i for v in ids.values() for i in v}
+    if listed - filmed:
+        raise DatasetFormatError(f"{ctx.root/'exp'}: ids {sorted(listed - filmed)[:10]} are listed but have no folder in "
+                                 "cam1..cam6; expected cam<K>/<id:04d>/ folders of images")
     def records(pid: int, cams: Sequence[int], files: Callable = lambda fs: fs) -> list[Record]:
         return [ctx.record(f, pid, cam - 1, 'ir' if cam in SYSU_IR_CAMS else 'rgb', f'{pid:04d}')
                 for cam in cams for f in files(_sysu_images(ctx.root, cam, pid))]
-    train_pids = sorted(set(ids['train']) | set(ids.get('val', [])))
+    train_pids = sorted(set(ids['train']) | (set(ids['val']) if train_ids == 'train+val' else set()))
     train = [r for pid in train_pids for r in records(pid, SYSU_RGB_CAMS + SYSU_IR_CAMS)]
     test_pids = sorted(ids['test'])
     query = [r for pid in test_pids for r in records(pid, SYSU_IR_CAMS)]
@@ -277,14 +328,20 @@ def _read_sysu_mm01(ctx: _Context, mode: str = 'all', trial: int = 0, train_ids:
     gallery = [r for pid in test_pids for r in records(pid, SYSU_GALLERY_CAMS[mode], one_drawn)]
     protocol = {'mode': mode, 'trial': trial, 'train_ids': train_ids,
                 'gallery_cams': [c - 1 for c in SYSU_GALLERY_CAMS[mode]], 'query_cams': [c - 1 for c in SYSU_IR_CAMS],
-                'exclude_gallery_cams': {2: [1]}}
-    return ctx.dataset(train, query, gallery, protocol)
+                'exclude_gallery_cams': {2: [1]}, 'unlisted_ids': len(filmed - listed)}
+    cams = lambda cs: ', '.join(f'cam{c}' for c in cs)
+    return ctx.dataset(train, query, gallery, protocol, sources={
+        'train': f"{cams(range(1, 7))} for the ids of exp/{'{train,val}' if train_ids == 'train+val' else 'train'}_id.txt",
+        'query': f'{cams(SYSU_IR_CAMS)} for the ids of exp/test_id.txt',
+        'gallery': f'{cams(SYSU_GALLERY_CAMS[mode])} for the ids of exp/test_id.txt'})
 
 # %% ../nbs/04_data.ipynb #3709b2c5
 REGDB_DIRECTIONS = ('visible_to_thermal', 'thermal_to_visible')
 _REGDB_PATH = re.compile(r'(Visible|Thermal)/(\d+)/(?:[A-Za-z]+_)*([vt])_\d+_(\d+)\.bmp')
 
-def _read_regdb_list(ctx: _Context, split: str, modality: str, trial: int, folder_of: dict) -> list[Record]:
+def _read_regdb_list(ctx: _Context, split: str, modality: str, trial: int,
+                     folder_of: dict, # (split, 'label', label) -> folder and (split, 'folder', folder) -> label, filled
+                    ) -> list[Record]:
     file, records = ctx.root/'idx'/f'{split}_{modality}_{trial}.txt', []
     for n, line in _lines(file):
         parts, where = line.split(' '), f"{file}, line {n}"
@@ -294,9 +351,10 @@ def _read_regdb_list(ctx: _Context, split: str, modality: str, trial: int, folde
         m = _match(_REGDB_PATH, parts[0], where)
         if m[1] != modality.capitalize() or m[3] != modality[0] or m[2] != m[4]:
             raise DatasetFormatError(f"{where}: {parts[0]!r} is not a {modality} image whose folder equals its trailing id")
-        label = int(parts[1])
-        if folder_of.setdefault((split, label), m[2]) != m[2]:
-            raise DatasetFormatError(f"{where}: label {label} was used for folder {folder_of[(split, label)]}, now {m[2]}")
+        label = int(parts[1])   # one label means one folder (person) within a split, and one folder one label
+        for key, value, other in (((split, 'label', label), m[2], 'folder'), ((split, 'folder', m[2]), label, 'label')):
+            if folder_of.setdefault(key, value) != value:
+                raise DatasetFormatError(f"{where}: {key[1]} {key[2]} was used for {other} {folder_of[key]}, now {value}")
         path, visible = _require_file(ctx.root/parts[0], where), modality == 'visible'
         records.append(ctx.record(path, label, 0 if visible else 1, 'rgb' if visible else 'ir', m[2]))
     return records
@@ -308,10 +366,16 @@ def _read_regdb(ctx: _Context, trial: int = 1, direction: str = 'visible_to_ther
     folder_of = {}
     lists = {(s, m): _read_regdb_list(ctx, s, m, trial, folder_of)
              for s in ('train', 'test') for m in ('visible', 'thermal')}
+    folder = lambda split: {k[2] for k in folder_of if k[:2] == (split, 'folder')}   # the persons (folders) of a split
+    _check_disjoint(ctx.root/'idx', 'persons (folders)', {f'{s}_*_{trial}.txt': folder(s) for s in ('train', 'test')})
+    _check_disjoint(ctx.root/'idx', 'files', {f'{s}_{m}_{trial}.txt': {r.path for r in v} for (s, m), v in lists.items()})
     query, gallery = lists['test', 'visible'], lists['test', 'thermal']
-    if direction == 'thermal_to_visible': query, gallery = gallery, query
+    sources = {'query': f'idx/test_visible_{trial}.txt', 'gallery': f'idx/test_thermal_{trial}.txt'}
+    if direction == 'thermal_to_visible':
+        query, gallery, sources = gallery, query, {'query': sources['gallery'], 'gallery': sources['query']}
     return ctx.dataset(lists['train', 'visible'] + lists['train', 'thermal'], query, gallery,
-                       {'trial': trial, 'direction': direction})
+                       {'trial': trial, 'direction': direction},
+                       sources={'train': f'idx/train_{{visible,thermal}}_{trial}.txt', **sources})
 
 # %% ../nbs/04_data.ipynb #f7f9df45
 _PKU_PHOTO, _PKU_SKETCH = re.compile(r'(\d+)_(\d+)_\d+\.jpg'), re.compile(r'(\d+)\.jpg')
@@ -353,24 +417,36 @@ def _pku_test_ids(style_of: dict[int, str], trial: int, split: str, num_test: in
 @_register('pku_sketch', ('PKUSketchRE-ID_V1',), ('photo', 'sketch', 'styleAnnotation'))
 def _read_pku_sketch(ctx: _Context, trial: int = 0, split: str = 'stratified', num_test: int | None = None) -> Dataset:
     if split not in ('stratified', 'random'): raise ValueError(f"split={split!r}: expected 'stratified' or 'random'")
+    check_number('trial', trial, integer=True, low='>=0')
     style_of = _read_pku_styles(ctx.root/'styleAnnotation')
-    sketches = {int(_match(_PKU_SKETCH, p.name, p)[1]): p for p in _list_images(ctx.root/'sketch')}
+    sketches = {}
+    for p in _list_images(ctx.root/'sketch'):
+        i = int(_match(_PKU_SKETCH, p.name, p)[1])
+        if sketches.setdefault(i, p) != p: raise DatasetFormatError(f"{p}: a second sketch of id {i} (after {sketches[i].name})")
+    if not sketches: raise DatasetFormatError(f"{ctx.root/'sketch'}: no sketches; expected sketch/<id>.jpg, one per identity")
     photos = defaultdict(list)
     for p in _list_images(ctx.root/'photo'):
-        m = _match(_PKU_PHOTO, p.name, p); photos[int(m[1])].append((p, int(m[2])))
+        m = _match(_PKU_PHOTO, p.name, p)
+        if int(m[2]) < 1: raise DatasetFormatError(f"{p}: camera {m[2]}; expected a camera number >= 1 (<id>_<camera>_<n>.jpg)")
+        photos[int(m[1])].append((p, int(m[2])))
     for what, ids in (('styleAnnotation/', set(style_of)), ('photo/', set(photos))):
         if ids != set(sketches):
             raise DatasetFormatError(f"{ctx.root}: ids {sorted(ids ^ set(sketches))[:10]} are in sketch/ or {what} "
                                      "but not both")
+    wrong = {i: len(v) for i, v in photos.items() if len(v) != 2}
+    if wrong: raise DatasetFormatError(f"{ctx.root/'photo'}: ids with other than 2 photos {dict(sorted(wrong.items())[:10])}; "
+                                       "PKU-Sketch has two photos (two cameras) per identity")
     num_test = round(len(sketches)/4) if num_test is None else num_test
-    if not 0 < num_test < len(sketches): raise ValueError(f"num_test={num_test}: expected 1..{len(sketches) - 1}")
+    if isinstance(num_test, bool) or not isinstance(num_test, (int, np.integer)) or not 0 < num_test < len(sketches):
+        raise ValueError(f"num_test={num_test!r}: expected an integer 1..{len(sketches) - 1}")
     test = _pku_test_ids(style_of, trial, split, num_test)
     def sketch(i: int) -> Record: return ctx.record(sketches[i], i, -1, 'sketch', str(i), style=style_of[i])
     def photo(i: int) -> list[Record]: return [ctx.record(p, i, cam - 1, 'rgb', str(i)) for p, cam in photos[i]]
     train = [r for i in sorted(sketches) if i not in test for r in [sketch(i), *photo(i)]]
     query = [sketch(i) for i in sorted(test)]
     gallery = [r for i in sorted(test) for r in photo(i)]
-    return ctx.dataset(train, query, gallery, {'trial': trial, 'split': split, 'num_test': num_test})
+    return ctx.dataset(train, query, gallery, {'trial': trial, 'split': split, 'num_test': num_test},
+                       sources={'train': 'sketch/ and photo/', 'query': 'sketch/', 'gallery': 'photo/'})
 
 # %% ../nbs/04_data.ipynb #1248babc
 MASK1K_STYLES = 'ABCDEF'
@@ -378,7 +454,7 @@ _MASK1K_SKETCH = re.compile(r'(\d{4})[^/]*\.(?:jpg|jpeg|png)', re.IGNORECASE)
 _MASK1K_PHOTO = re.compile(r'(\d{4})_c(\d)s\d_\d{6}_\d{2}\.jpg')
 
 def _check_styles(styles: str, arg: str) -> str:
-    if not styles or len(set(styles)) != len(styles) or set(styles) - set(MASK1K_STYLES):
+    if not isinstance(styles, str) or not styles or len(set(styles)) != len(styles) or set(styles) - set(MASK1K_STYLES):
         raise ValueError(f"{arg}={styles!r}: expected distinct letters from {MASK1K_STYLES!r}, e.g. 'A' or 'ABCDEF'")
     return styles
 
@@ -386,6 +462,10 @@ def _style_sketches(style_dir: Path, split: str) -> list[Path]:
     "The sketches of one style in one split; a style folder must exist, an absent split folder means no sketches."
     if not style_dir.is_dir():
         raise FileNotFoundError(f"{style_dir}: MaSk1K style folder missing (expected sketch/<A..F>/{{train,query}}/)")
+    stray = sorted(e.name for e in style_dir.iterdir()
+                   if e.name not in ('train', 'query') and (e.is_dir() or e.name.lower().endswith(IMAGE_SUFFIXES)))
+    if stray:   # e.g. a misspelt `Query/`, whose sketches would silently be no queries
+        raise DatasetFormatError(f"{style_dir}: unexpected {stray[:5]}; expected only the folders train/ and query/")
     return _list_images(style_dir/split) if (style_dir/split).exists() else []
 
 @_register('mask1k', ('MaSk1K', 'Market-Sketch-1K'), ('photo', 'sketch'))
@@ -405,8 +485,12 @@ def _read_mask1k(ctx: _Context, train_styles: str = 'ABCDEF', test_styles: str =
         for i, r in enumerate(query): by_pid[r.pid].append(i)
         groups = list(by_pid.values())
     protocol = {'train_styles': train_styles, 'test_styles': test_styles, 'multi_query': multi_query}
-    train = photos('train') + sketches(train_styles, 'train')
-    return ctx.dataset(train, query, photos('query'), protocol, query_groups=groups)
+    train, gallery = photos('train') + sketches(train_styles, 'train'), photos('query')
+    _check_disjoint(ctx.root, 'identities', {'training images (photo/train/, sketch/*/train/)': {r.pid for r in train},
+                                             'test images (photo/query/, sketch/*/query/)': {r.pid for r in query + gallery}})
+    return ctx.dataset(train, query, gallery, protocol, query_groups=groups, sources={
+        'train': f'photo/train/ and sketch/<{train_styles}>/train/', 'query': f'sketch/<{test_styles}>/query/',
+        'gallery': 'photo/query/'})
 
 # %% ../nbs/04_data.ipynb #4d8abfb9
 @dataclass(frozen=True)
@@ -415,6 +499,7 @@ class _TextFormat:
     path_key: str
     sketch_dir: str
 
+TEXT_SPLITS = ('train', 'val', 'test')
 _TEXT_FORMATS = {'cuhk_pedes': _TextFormat(('reid_raw.json',), 'file_path', 'imgs-sketch2'),
                  'icfg_pedes': _TextFormat(('ICFG-PEDES.json', 'ICFG_PEDES.json'), 'file_path', 'imgs-sketch'),
                  'rstpreid': _TextFormat(('data_captions.json',), 'img_path', 'imgs-sketch')}
@@ -430,37 +515,47 @@ def _check_entry(entry, i: int, file: Path, path_key: str) -> dict:
           path_key: isinstance(entry[path_key], str), 'captions': isinstance(entry['captions'], list) and all(isinstance(c, str) for c in entry['captions'])}
     bad = [k for k, good in ok.items() if not good]
     if bad: raise DatasetFormatError(f"{where}: bad {bad}; expected {expected}")
+    if entry['split'] not in TEXT_SPLITS:
+        raise DatasetFormatError(f"{where}: split {entry['split']!r}; expected one of {TEXT_SPLITS}")
     return entry
 
 @_register('rstpreid', ('RSTPReid',), ('data_captions.json', 'imgs'))
 @_register('icfg_pedes', ('ICFG-PEDES',), ('ICFG-PEDES.json|ICFG_PEDES.json', 'imgs'))
 @_register('cuhk_pedes', ('CUHK-PEDES',), ('reid_raw.json', 'imgs'))
-def _read_text_dataset(ctx: _Context, sketch_dir: str | None = 'auto') -> Dataset:
+def _read_text_dataset(ctx: _Context, sketch_dir: str | None = 'auto',
+                       require_test: bool = True, # False: a caption corpus with a train split only (SynthPed-Captions)
+                      ) -> Dataset:
     fmt = _TEXT_FORMATS[ctx.name]
     file = next((ctx.root/a for a in fmt.annotations if (ctx.root/a).is_file()), ctx.root/fmt.annotations[0])
-    try: entries = json.loads(_require_file(file, str(ctx.root)).read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e: raise DatasetFormatError(f"{file}: not valid JSON ({e})") from e
+    entries = _read_json(_require_file(file, str(ctx.root)))
     if not isinstance(entries, list): raise DatasetFormatError(f"{file}: expected a JSON list of entries")
     if sketch_dir == 'auto': sketch_dir = fmt.sketch_dir if (ctx.root/fmt.sketch_dir).is_dir() else None
     elif sketch_dir is not None and not (ctx.root/sketch_dir).is_dir():
         raise FileNotFoundError(f"{ctx.root/sketch_dir}: sketch folder not found (Tri-PEDES sketches mirror imgs/)")
-    split_name = lambda s: s if s in ('train', 'test') else 'val'
     images, texts, sketches = defaultdict(list), defaultdict(list), defaultdict(list)
     for i, e in enumerate(entries):
         e, where = _check_entry(e, i, file, fmt.path_key), f"{file}, entry {i}"
-        split, rel = split_name(e['split']), e[fmt.path_key]
-        path, image_id = _require_file(ctx.root/'imgs'/rel, where), len(images[split])
+        split, rel = e['split'], e[fmt.path_key]
+        path, image_id = _require_file(_inside(ctx.root/'imgs', rel, where), where), len(images[split])
         images[split].append(ctx.record(path, e['id'], 0, 'rgb', str(e['id']), image_id=image_id))
         texts[split] += [ctx.record(path, e['id'], -1, 'text', str(e['id']), caption=c, image_id=image_id)
                          for c in e['captions']]
         if sketch_dir:
-            sketch = _require_file(ctx.root/sketch_dir/rel, where)
+            sketch = _require_file(_inside(ctx.root/sketch_dir, rel, where), where)
             sketches[split].append(ctx.record(sketch, e['id'], -1, 'sketch', str(e['id']), image_id=image_id))
+    _check_disjoint(file, 'identities', {f"split {s!r}": {r.pid for r in images[s]} for s in TEXT_SPLITS})
+    _check_disjoint(file, 'images', {f"split {s!r}": {r.path for r in images[s]} for s in TEXT_SPLITS})
     extra = {'val_query': texts['val'], 'val_gallery': images['val']} if images['val'] else {}
     if sketch_dir: extra['sketch_query'] = sketches['test']
     if sketch_dir and images['val']: extra['val_sketch_query'] = sketches['val']
-    protocol = {'annotations': file.name, 'sketch_dir': sketch_dir}
-    return ctx.dataset(texts['train'], texts['test'], images['test'], protocol, extra=extra)
+    protocol = {'annotations': file.name, 'sketch_dir': sketch_dir,
+                'uncaptioned_images': sum(1 for e in entries if not e['captions'])}   # in no training or query record
+    return ctx.dataset(texts['train'], texts['test'], images['test'], protocol, extra=extra,
+                       empty_ok=() if require_test else ('query', 'gallery'),
+                       sources={'train': f"{file.name} entries with split 'train' (and their captions)",
+                                'query': f"{file.name} entries with split 'test' (and their captions)",
+                                'gallery': f"{file.name} entries with split 'test'"})
+
 
 # %% ../nbs/04_data.ipynb #e9346e98
 DATASET_NAMES = tuple(FORMATS)
@@ -473,7 +568,7 @@ def load_image(path: str | Path) -> Image.Image:
     "Open an image fully decoded as 3-channel RGB, or raise `ImageReadError` naming the file."
     try:
         with Image.open(path) as im: return im.convert('RGB')
-    except (OSError, SyntaxError, ValueError) as e:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise ImageReadError(f"{path}: cannot read image ({e}); expected a readable JPEG/PNG/BMP file") from e
 
 def _image_paths(dataset: Dataset) -> list[str]:
@@ -675,14 +770,15 @@ class _EpochSampler(Sampler):
     def __init__(self, batch_size: int, seed: int = 0, rank: int | None = None, world_size: int | None = None):
         dist = torch.distributed.is_available() and torch.distributed.is_initialized()
         self.world_size = world_size if world_size is not None else (torch.distributed.get_world_size() if dist else 1)
+        self.world_size = check_number('world_size', self.world_size, True, '>=1')
         self.rank = rank if rank is not None else (torch.distributed.get_rank() if dist else 0)
-        if not 0 <= self.rank < self.world_size:
-            raise ValueError(f"rank={self.rank}: expected 0 <= rank < world_size={self.world_size}")
-        self.batch_size, self.seed, self.epoch, self._cache = batch_size, seed, 0, None
+        if isinstance(self.rank, bool) or not isinstance(self.rank, (int, np.integer)) or not 0 <= self.rank < self.world_size:
+            raise ValueError(f"rank={self.rank!r}: expected an integer 0 <= rank < world_size={self.world_size}")
+        self.batch_size, self.seed, self.epoch, self._cache = batch_size, check_number('seed', seed, True, '>=0'), 0, None
 
     def set_epoch(self, epoch: int) -> None:
         "Select the epoch whose batches `__iter__` yields (call before each epoch)."
-        self.epoch, self._cache = epoch, None
+        self.epoch, self._cache = check_number('epoch', epoch, True, '>=0'), None
 
     def _all_batches(self, rng: np.random.Generator) -> list[list]: raise NotImplementedError
 
@@ -703,6 +799,17 @@ class _EpochSampler(Sampler):
     def load_state_dict(self, state: dict) -> None:
         self.seed = state['seed']; self.set_epoch(state['epoch'])
 
+def _check_pk(p: int, k: int) -> tuple[int, int]:
+    "Identities per batch and images per identity: positive integers, or an error naming the argument."
+    return check_number('p', p, True, '>=1'), check_number('k', k, True, '>=1')
+
+def _check_labels(labels: Sequence[int], name: str) -> Sequence[int]:
+    "A 1-D sequence of integer labels, or an error naming the argument."
+    a = np.asarray(labels.detach().cpu() if isinstance(labels, torch.Tensor) else labels)
+    if a.ndim != 1 or (a.size and a.dtype.kind not in 'iu'):
+        raise ValueError(f"{name}: expected a 1-D sequence of integer labels, got shape {a.shape} of {a.dtype}")
+    return a.tolist()
+
 def _index_by_label(labels: Sequence[int]) -> dict[int, np.ndarray]:
     "label -> indices holding it (labels < 0 left out), labels sorted."
     by = defaultdict(list)
@@ -719,8 +826,9 @@ class PKSampler(_EpochSampler):
     "P identities x K instances per batch (torchreid's RandomIdentitySampler), deterministic per epoch, sharded."
     def __init__(self, labels: Sequence[int], # identity (or pseudo-label) of each dataset index; < 0 is skipped
                  p: int, k: int, seed: int = 0, rank: int | None = None, world_size: int | None = None):
+        p, k = _check_pk(p, k)
         super().__init__(p*k, seed, rank, world_size)
-        self.p, self.k, self.by_label = p, k, _index_by_label(labels)
+        self.p, self.k, self.by_label = p, k, _index_by_label(_check_labels(labels, 'labels'))
         if len(self.by_label) < p:
             raise ValueError(f"p={p} identities per batch, but the labels hold only {len(self.by_label)}")
 
@@ -745,16 +853,20 @@ class CrossModalSampler(_EpochSampler):
                  num_b: int | None = None, # number of B images (needed when labels_b is None)
                  num_batches: int | None = None, # batches per epoch (default: max(#A, #B) // (p*k), as OTLA)
                  seed: int = 0, rank: int | None = None, world_size: int | None = None):
+        p, k = _check_pk(p, k)
         super().__init__(p*k, seed, rank, world_size)
+        labels_a = _check_labels(labels_a, 'labels_a')
         self.p, self.k, self.by_a = p, k, _index_by_label(labels_a)
         self.num_b = len(labels_b) if labels_b is not None else num_b
-        if self.num_b is None or self.num_b < k:
-            raise ValueError(f"num_b={self.num_b}: need at least k={k} images of modality B")
+        if isinstance(self.num_b, bool) or not isinstance(self.num_b, (int, np.integer)) or self.num_b < k:
+            raise ValueError(f"num_b={self.num_b!r}: need at least k={k} images of modality B")
+        if num_batches is not None: check_number('num_batches', num_batches, True, '>=1')
         self.num_batches = num_batches or max(1, max(len(labels_a), self.num_b) // (p*k))
         self.set_labels_b(labels_b)
 
     def set_labels_b(self, labels_b: Sequence[int] | None) -> None:
         "New (pseudo-)labels of modality B (e.g. OTLA's, refreshed each epoch), or None for random B; applies at once."
+        if labels_b is not None: labels_b = _check_labels(labels_b, 'labels_b')
         if labels_b is not None and len(labels_b) != self.num_b:
             raise ValueError(f"labels_b has {len(labels_b)} entries, expected one per B image ({self.num_b})")
         self.labels_b = None if labels_b is None else [int(l) for l in labels_b]

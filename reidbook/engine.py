@@ -20,11 +20,13 @@ from tqdm import tqdm
 from .core import default_device, model_mode, resolve_run_dir, save_json, seed_everything, to_jsonable
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'SCHEDULES', 'AMP_MODES', 'RESUME_FREE_FIELDS', 'TrainConfig', 'EpochSchedule', 'param_groups',
-           'build_optimizer', 'init_distributed', 'finish_distributed', 'make_loader', 'Trainer', 'read_metrics',
-           'Features', 'extract_features']
+__all__ = ['OPTIMIZERS', 'SCHEDULES', 'AMP_MODES', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'RESUME_FREE_FIELDS', 'TrainConfig',
+           'EpochSchedule', 'param_groups', 'build_optimizer', 'init_distributed', 'finish_distributed', 'make_loader',
+           'CheckpointError', 'read_checkpoint', 'Trainer', 'read_metrics', 'Features', 'extract_features']
 
 # %% ../nbs/07_engine.ipynb #f8c8ebf1
+from .core import check_number
+
 OPTIMIZERS = ('adam', 'adamw', 'sgd')
 SCHEDULES = ('cosine', 'multistep', 'constant')
 AMP_MODES = ('auto', 'bf16', 'fp16', 'off')
@@ -60,16 +62,38 @@ class TrainConfig:
 
     def __post_init__(self):
         for name, allowed in (('optimizer', OPTIMIZERS), ('schedule', SCHEDULES), ('amp', AMP_MODES)):
-            if getattr(self, name) not in allowed:
+            if not isinstance(getattr(self, name), str) or getattr(self, name) not in allowed:
                 raise ValueError(f"TrainConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        for name in ('epochs',):
-            if getattr(self, name) < 1: raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
-        for name in ('warmup_epochs', 'eval_every', 'log_every', 'checkpoint_every'):
-            if getattr(self, name) < 0: raise ValueError(f"TrainConfig.{name} must be >= 0, got {getattr(self, name)}")
+        for name, (integer, low, high) in _NUMBER_FIELDS.items():
+            setattr(self, name, check_number(f'TrainConfig.{name}', getattr(self, name), integer, low, high))
+        for name in ('nesterov', 'cosine_after_warmup', 'find_unused_parameters', 'progress'):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"TrainConfig.{name} must be True or False, got {getattr(self, name)!r}")
+            setattr(self, name, bool(getattr(self, name)))
+        if self.grad_clip is not None: self.grad_clip = check_number('TrainConfig.grad_clip', self.grad_clip, low='>0')
+        if isinstance(self.device, torch.device): self.device = str(self.device)
+        if self.device is not None and not isinstance(self.device, str):
+            raise ValueError(f"TrainConfig.device must be None or a device name such as 'cpu' or 'cuda:0', got {self.device!r}")
+        if not (isinstance(self.betas, (tuple, list)) and len(self.betas) == 2):
+            raise ValueError(f"TrainConfig.betas must be two numbers in [0, 1), got {self.betas!r}")
+        self.betas = tuple(check_number('TrainConfig.betas', b, low='>=0', high='<1') for b in self.betas)
+        if isinstance(self.milestones, (str, bytes)) or not isinstance(self.milestones, Sequence):
+            raise ValueError(f"TrainConfig.milestones must be a sequence of epochs, got {self.milestones!r}")
+        self.milestones = tuple(check_number('TrainConfig.milestones', m, True, '>=0') for m in self.milestones)
+        if list(self.milestones) != sorted(set(self.milestones)):
+            raise ValueError(f"TrainConfig.milestones must be strictly increasing epochs, got {self.milestones}")
         if self.schedule == 'cosine' and self.warmup_epochs >= self.epochs and self.cosine_after_warmup:
             raise ValueError(f"TrainConfig.warmup_epochs ({self.warmup_epochs}) must be < epochs ({self.epochs})")
+        if isinstance(self.param_rules, (str, bytes)) or not isinstance(self.param_rules, Sequence):
+            raise ValueError(f"TrainConfig.param_rules must be a sequence of (regex, lr_mult, weight_decay|None), got {self.param_rules!r}")
         self.param_rules = tuple(_check_rule(r) for r in self.param_rules)
-        self.milestones, self.betas = tuple(self.milestones), tuple(self.betas)
+
+#: number fields of TrainConfig: (integer, lower bound, upper bound)
+_NUMBER_FIELDS = {'epochs': (True, '>=1', None), 'lr': (False, '>0', None), 'weight_decay': (False, '>=0', None),
+                  'eps': (False, '>0', None), 'momentum': (False, '>=0', '<1'), 'warmup_epochs': (True, '>=0', None),
+                  'warmup_factor': (False, '>=0', '<=1'), 'gamma': (False, '>0', None), 'min_lr_factor': (False, '>=0', '<=1'),
+                  'eval_every': (True, '>=0', None), 'log_every': (True, '>=0', None), 'checkpoint_every': (True, '>=0', None),
+                  'seed': (True, '>=0', None)}
 
 def _check_rule(rule) -> tuple[str, float, float | None]:
     "Validate one `(regex, lr multiplier, weight decay or None)` rule."
@@ -77,7 +101,8 @@ def _check_rule(rule) -> tuple[str, float, float | None]:
         raise ValueError(f"TrainConfig.param_rules entries must be (regex, lr_mult, weight_decay|None), got {rule!r}")
     try: re.compile(rule[0])
     except re.error as e: raise ValueError(f"TrainConfig.param_rules: bad regex {rule[0]!r} ({e})") from e
-    return (rule[0], float(rule[1]), None if rule[2] is None else float(rule[2]))
+    return (rule[0], check_number(f'TrainConfig.param_rules {rule[0]!r}: lr multiplier', rule[1], low='>=0'),
+            None if rule[2] is None else check_number(f'TrainConfig.param_rules {rule[0]!r}: weight decay', rule[2], low='>=0'))
 
 # %% ../nbs/07_engine.ipynb #359b9fb6
 @dataclass
@@ -174,12 +199,20 @@ def _to_device(batch, device: torch.device):
     return batch
 
 def _rng_state() -> dict:
-    state = {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state()}
+    "This process's RNG states as tensors, lists and numbers (what `torch.load(weights_only=True)` restores)."
+    version, internal, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {'python': [version, list(internal), gauss], 'torch': torch.get_rng_state(),
+             'numpy': [kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)]}
     if torch.cuda.is_available(): state['cuda'] = torch.cuda.get_rng_state_all()
     return state
 
 def _set_rng_state(state: dict) -> None:
-    random.setstate(state['python']); np.random.set_state(state['numpy']); torch.set_rng_state(state['torch'])
+    version, internal, gauss = state['python']
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, pos, has_gauss, cached = state['numpy']
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
 
 def _scalar(v) -> float | None:
@@ -200,6 +233,73 @@ class _LossModule(nn.Module):
         self.model = model
         object.__setattr__(self, 'loss_fn', loss_fn)  # never registered as a submodule
     def forward(self, batch): return self.loss_fn(self.model, batch)
+
+# %% ../nbs/07_engine.ipynb #19913808
+CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'reidbook.engine.Trainer checkpoint', 1
+_CHECKPOINT_FIELDS = {'epoch': int, 'step': int, 'config': dict, 'model': dict, 'optimizer': dict, 'scheduler': dict,
+                      'scaler': dict, 'sampler': dict, 'state': dict, 'train_time': (int, float), 'metrics': dict,
+                      'losses': dict, 'world_size': int, 'rng': list}
+_NDARRAY, _NPSCALAR = '__numpy_array__', '__numpy_scalar__'
+
+class CheckpointError(ValueError):
+    "A file that is not a readable reidbook Trainer checkpoint (of this model)."
+
+def _plain(x, where: str):
+    "`x` with numpy values encoded as tensors and numbers, so `torch.load(weights_only=True)` restores it; else an error."
+    if isinstance(x, np.ndarray) and x.dtype.kind in 'biuf': return {_NDARRAY: torch.from_numpy(np.ascontiguousarray(x))}
+    if isinstance(x, np.generic) and x.dtype.kind in 'biuf': return {_NPSCALAR: x.item(), 'dtype': x.dtype.str}
+    if isinstance(x, Mapping): return {(k.item() if isinstance(k, np.generic) else k): _plain(v, f'{where}[{k!r}]') for k, v in x.items()}
+    if isinstance(x, (list, tuple)) and not hasattr(x, '_fields'):
+        return type(x)(_plain(v, f'{where}[{i}]') for i, v in enumerate(x))
+    if x is None or isinstance(x, (bool, int, float, str, Tensor)): return x
+    raise TypeError(f"{where}: a {type(x).__name__} cannot be saved in a checkpoint (it must load with weights_only=True); "
+                    "store tensors, numeric numpy arrays, numbers, strings, lists and dicts")
+
+def _unplain(x):
+    "Inverse of `_plain`."
+    if isinstance(x, dict):
+        if x.keys() == {_NDARRAY}: return x[_NDARRAY].numpy()
+        if x.keys() == {_NPSCALAR, 'dtype'}: return np.dtype(x['dtype']).type(x[_NPSCALAR])
+        return {k: _unplain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return type(x)(_unplain(v) for v in x)
+    return x
+
+def read_checkpoint(path: str | Path) -> dict:
+    "A Trainer checkpoint, loaded with `weights_only=True` (nothing in the file runs) and checked; else `CheckpointError`."
+    path, expected = Path(path), "expected a checkpoint written by reidbook's Trainer.save_checkpoint"
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no checkpoint")
+    if path.stat().st_size == 0: raise CheckpointError(f"{path}: empty file; {expected}")
+    try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:  # torch raises many types for foreign bytes; each becomes one error naming the file
+        refused = re.search(r'Unsupported global: GLOBAL (\S+)', str(e))
+        if refused:  # not chained: torch's message suggests weights_only=False, which would run the file's code
+            raise CheckpointError(f"{path}: refused: it refers to {refused[1]}, which a checkpoint never holds and which is "
+                                  "never loaded (a file from elsewhere or tampered with, or from a reidbook older than "
+                                  f"checkpoint version {CHECKPOINT_VERSION}); {expected}") from None
+        reason = re.search(r'WeightsUnpickler error: \s*(.*?)\s*$', str(e).split('Check the documentation')[0], re.S)
+        raise CheckpointError(f"{path}: cannot be read as a torch file ({type(e).__name__}: "
+                              f"{reason[1] if reason else str(e)[:200]}); it is truncated or corrupt; {expected}") from e
+    if not (isinstance(ckpt, dict) and ckpt.get('format') == CHECKPOINT_FORMAT):
+        got = f"a dict with keys {sorted(map(str, ckpt))[:6]}" if isinstance(ckpt, dict) else f"a {type(ckpt).__name__}"
+        raise CheckpointError(f"{path}: not a reidbook Trainer checkpoint ({expected}; got {got})")
+    if ckpt.get('version') != CHECKPOINT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint version {ckpt.get('version')!r}, this reidbook reads version {CHECKPOINT_VERSION}")
+    bad = [k for k, t in _CHECKPOINT_FIELDS.items() if not isinstance(ckpt.get(k), t)]
+    if bad: raise CheckpointError(f"{path}: a Trainer checkpoint with missing or malformed {bad}")
+    return {k: _unplain(v) if k in ('config', 'sampler', 'state', 'metrics', 'losses') else v for k, v in ckpt.items()}
+
+def _check_loss_weights(weights: Mapping[str, float] | None, declared: Iterable[str] | None) -> dict[str, float]:
+    "`loss_weights` as {term: float}; checked against the loss function's `term_names` when it declares them."
+    weights = dict(weights or {})
+    for k, w in weights.items():
+        if not isinstance(k, str): raise ValueError(f"loss_weights: term names must be strings, got {k!r}")
+        weights[k] = check_number(f'loss_weights[{k!r}]', w)
+    if declared is not None: _check_term_names(weights, declared, 'loss_fn.term_names declares')
+    return weights
+
+def _check_term_names(weights: Mapping[str, float], terms: Iterable[str], source: str) -> None:
+    unknown = sorted(set(weights) - set(terms))
+    if unknown: raise ValueError(f"loss_weights: unknown term(s) {unknown}; {source} {sorted(terms)}")
 
 # %% ../nbs/07_engine.ipynb #1fbb8cf6
 #: fields that may change between an interrupted run and its resumption
@@ -226,7 +326,8 @@ class Trainer:
         else: self.device = default_device()
         self.model, self.loss_fn, self.loader = model.to(self.device), loss_fn, loader
         self.evaluate_tasks = dict(evaluate or {})
-        self.loss_weights = dict(loss_weights or {})
+        self.loss_weights = _check_loss_weights(loss_weights, getattr(loss_fn, 'term_names', None))
+        self._unchecked_terms = True  # the first step checks the loss_weights names against the terms returned
         self.on_epoch_start, self.on_epoch_end = on_epoch_start, on_epoch_end
         self.run_dir = self._shared_run_dir(run_dir)
         self.resume = resume
@@ -304,6 +405,12 @@ class Trainer:
     def _total(self, terms: Mapping[str, Tensor]) -> Tensor:
         if not isinstance(terms, Mapping) or not terms:
             raise TypeError(f"loss_fn must return a non-empty dict of scalar tensors, got {type(terms).__name__}")
+        declared = getattr(self.loss_fn, 'term_names', None)
+        if declared is not None and set(terms) - set(declared):
+            raise ValueError(f"loss_fn returned term(s) {sorted(set(terms) - set(declared))} missing from its term_names {list(declared)}")
+        if self._unchecked_terms and declared is None:
+            _check_term_names(self.loss_weights, terms, 'the loss function returned the terms')
+        self._unchecked_terms = False
         total = None
         for k, v in terms.items():
             if not (isinstance(v, Tensor) and v.numel() == 1):
@@ -358,40 +465,44 @@ class Trainer:
         if self.world_size > 1: dist.all_gather_object(rng, _rng_state())
         else: rng = [_rng_state()]
         if self.is_main:
-            ckpt = {'epoch': self.epoch, 'step': self.step, 'config': asdict(self.config), 'model': self.model.state_dict(),
+            ckpt = {'format': CHECKPOINT_FORMAT, 'version': CHECKPOINT_VERSION, 'epoch': self.epoch, 'step': self.step,
+                    'config': _plain(asdict(self.config), 'config'), 'model': self.model.state_dict(),
                     'optimizer': self.optimizer.state_dict(), 'scheduler': self.scheduler.state_dict(),
-                    'scaler': self.scaler.state_dict(), 'sampler': self._sampler_state(), 'state': self.state,
-                    'train_time': self.train_time, 'data_time': self.data_time, 'metrics': self.last_metrics, 'losses': self.last_losses,
+                    'scaler': self.scaler.state_dict(), 'sampler': _plain(self._sampler_state(), 'sampler state'),
+                    'state': _plain(self.state, 'trainer.state'), 'train_time': self.train_time, 'data_time': self.data_time,
+                    'metrics': _plain(self.last_metrics, 'metrics'), 'losses': _plain(self.last_losses, 'losses'),
                     'world_size': self.world_size, 'rng': rng}
             tmp = self.checkpoint_path.with_suffix('.tmp')
             torch.save(ckpt, tmp); os.replace(tmp, self.checkpoint_path)
         if self.world_size > 1: dist.barrier()
 
-    def _check_resumable(self, saved: dict) -> None:
+    def _check_resumable(self, saved: dict, path: Path) -> None:
         now = asdict(self.config)
         diff = [k for k in now if k not in RESUME_FREE_FIELDS and to_jsonable(saved.get(k)) != to_jsonable(now[k])]
         if diff:
-            raise ValueError(f"{self.checkpoint_path} was written with a different TrainConfig ("
+            raise ValueError(f"{path} was written with a different TrainConfig ("
                              + ', '.join(f'{k}: {saved.get(k)!r} -> {now[k]!r}' for k in diff)
                              + "); use another run_dir, or resume=False to start over")
 
     def load_checkpoint(self, path: str | Path | None = None) -> None:
-        "Restore a checkpoint written by `save_checkpoint` (default: this run's)."
+        "Restore a checkpoint written by `save_checkpoint` (default: this run's); it is read with `weights_only=True`."
         path = Path(path or self.checkpoint_path)
-        if not path.is_file(): raise FileNotFoundError(f"{path}: no checkpoint")
-        ckpt = torch.load(path, map_location='cpu', weights_only=False)  # our own file: holds numpy RNG state
-        self._check_resumable(ckpt['config'])
-        self.model.load_state_dict(ckpt['model'])
-        self.optimizer.load_state_dict(ckpt['optimizer'])
-        self.scheduler.load_state_dict(ckpt['scheduler'])
-        self.scaler.load_state_dict(ckpt['scaler'])
-        for i, o in enumerate(self._samplers()):
-            if str(i) in ckpt['sampler']: o.load_state_dict(ckpt['sampler'][str(i)])
+        ckpt = read_checkpoint(path)
+        self._check_resumable(ckpt['config'], path)
+        try:
+            self.model.load_state_dict(ckpt['model'])
+            self.optimizer.load_state_dict(ckpt['optimizer'])
+            self.scheduler.load_state_dict(ckpt['scheduler'])
+            self.scaler.load_state_dict(ckpt['scaler'])
+            for i, o in enumerate(self._samplers()):
+                if str(i) in ckpt['sampler']: o.load_state_dict(ckpt['sampler'][str(i)])
+            if ckpt['world_size'] == self.world_size: _set_rng_state(ckpt['rng'][self.rank])
+            else: seed_everything(self.config.seed + 1000 * ckpt['epoch'] + self.rank)  # cannot be exact; stay deterministic
+        except (RuntimeError, ValueError, KeyError, IndexError, TypeError) as e:
+            raise CheckpointError(f"{path}: does not fit this trainer's model, optimizer or sampler ({type(e).__name__}: {e})") from e
         self.epoch, self.step, self.state = ckpt['epoch'], ckpt['step'], ckpt['state']
         self.train_time, self.last_metrics, self.last_losses = ckpt['train_time'], ckpt['metrics'], ckpt['losses']
-        self.data_time = ckpt.get('data_time', 0.)
-        if ckpt['world_size'] == self.world_size: _set_rng_state(ckpt['rng'][self.rank])
-        else: seed_everything(self.config.seed + 1000 * self.epoch + self.rank)  # cannot be exact; stay deterministic
+        self.data_time = float(ckpt.get('data_time', 0.))
 
     def _truncate_log(self) -> None:
         "Drop log records of epochs after the checkpoint (an interrupted epoch), so the log reads as one run."

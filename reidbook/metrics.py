@@ -329,7 +329,12 @@ def random_rank1(q_pids, g_pids, # identities of the queries and of the gallery
                  exclude: np.ndarray | None = None, # (num_query, num_gallery) bool: gallery items a query never sees
                  skip_no_match: bool = True) -> float:
     "Expected Rank-1 of a random ranking: the mean over queries of (matching candidates) / (candidates)."
-    same = np.asarray(q_pids)[:, None] == np.asarray(g_pids)[None]
+    q, g = _as_numpy(q_pids), _as_numpy(g_pids)
+    for name, a in (('q_pids', q), ('g_pids', g)):
+        if a.ndim != 1 or not len(a): raise ValueError(f"{name}: expected a non-empty 1-D array of identities, got shape {a.shape}")
+    same = q[:, None] == g[None]
+    if exclude is not None and np.shape(exclude) != same.shape:
+        raise ValueError(f"exclude: expected a (num_query, num_gallery) = {same.shape} boolean mask, got shape {np.shape(exclude)}")
     keep = ~np.asarray(exclude, bool) if exclude is not None else np.ones_like(same)
     matches, candidates = (same & keep).sum(1), keep.sum(1)
     share = matches / np.maximum(candidates, 1)
@@ -366,6 +371,8 @@ def evaluate_sysu(qf, q_pids, q_camids,              # IR queries (folders cam3,
                  ) -> dict:                          # `average_results` over the trials
     "SYSU-MM01 all-search or indoor-search: mean over single-shot gallery trials of AGW's `eval_sysu`."
     _check_cams(q_camids, _SYSU_IR_CAMS, 'q_camids')
+    if len(_as_numpy(g_pids)) != len(_features(gf, 'gf')):   # else the trials would draw from the first rows only
+        raise ValueError(f"g_pids: expected {len(_features(gf, 'gf'))} labels (one per row of gf), got {len(_as_numpy(g_pids))}")
     dist = compute_distance(qf, gf, metric)
     out = []
     for t in trials:
@@ -406,7 +413,14 @@ def evaluate_pku_sketch(sketch_feats, sketch_pids, photo_feats, photo_pids,  # a
                         test_ids,                                            # one split's test identities
                         metric: str = 'cosine', max_rank: int = 20) -> dict:
     "One PKU-Sketch split: the test identities' sketches against their photos (average the 10 splits)."
-    qi, gi = (np.flatnonzero(np.isin(_as_numpy(p), _as_numpy(test_ids))) for p in (sketch_pids, photo_pids))
+    for f, p, fn, pn in ((sketch_feats, sketch_pids, 'sketch_feats', 'sketch_pids'), (photo_feats, photo_pids, 'photo_feats', 'photo_pids')):
+        n, labels = len(_features(f, fn)), _as_numpy(p)
+        if labels.ndim != 1 or len(labels) != n: raise ValueError(f"{pn}: expected {n} labels (one per row of {fn}), got shape {labels.shape}")
+    test = _as_numpy(test_ids)
+    if test.ndim != 1 or not len(test): raise ValueError(f"test_ids: expected a non-empty 1-D array of identities, got shape {test.shape}")
+    missing = sorted(set(test.tolist()) - set(_as_numpy(sketch_pids).tolist()))
+    if missing: raise ValueError(f"test_ids: identities {missing[:10]} have no sketch in sketch_pids")
+    qi, gi = (np.flatnonzero(np.isin(_as_numpy(p), test)) for p in (sketch_pids, photo_pids))
     return evaluate_rank(compute_distance(_take(sketch_feats, qi), _take(photo_feats, gi), metric),
                          _take(sketch_pids, qi), _take(photo_pids, gi), max_rank=max_rank, remove_same_camera=False)
 

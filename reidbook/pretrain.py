@@ -19,7 +19,7 @@ from torch.utils.data import Dataset as TorchDataset
 from torchvision.transforms import v2
 from tqdm import tqdm
 
-from .core import checkpoints_dir, load_json, model_mode, save_json, seed_everything, to_jsonable
+from .core import checkpoints_dir, file_lock, load_json, model_mode, save_json, seed_everything, to_jsonable
 from .backbones import TINY_CLIP, ReidCLIP, build_clip, save_clip
 import open_clip  # after reidbook.backbones, which imports it without tqdm's notebook warning
 from .data import NORMALIZATION, Record, load_dataset, load_image
@@ -354,8 +354,11 @@ def pretrain_clip(config: PretrainConfig | None = None,
     "Pretrain the tiny CLIP on SynthPed-Captions with symmetric InfoNCE; save weights and manifest; return the manifest."
     config, t0 = config or PretrainConfig(), time.perf_counter()
     checkpoint = Path(checkpoint or default_checkpoint())
+    with file_lock(checkpoint, 'pretraining'): return _pretrain(config, checkpoint, progress, t0)
+
+def _pretrain(config: PretrainConfig, checkpoint: Path, progress: bool, t0: float) -> dict:
     world = ensure_world(scale=config.world_scale, seed=config.world_seed, formats=['cuhk_pedes', 'synthped_captions'])
-    data = load_dataset('cuhk_pedes', world/'SynthPed-Captions')
+    data = load_dataset('cuhk_pedes', world/'SynthPed-Captions', require_test=False)
     corpus = group_captions(data.train)
     if len(corpus) < config.batch_size:
         raise ValueError(f"batch_size={config.batch_size} is larger than the corpus ({len(corpus)} photos at {world})")
@@ -403,7 +406,8 @@ def ensure_pretrained_clip(config: PretrainConfig | None = None, # default: the 
     "The pretrained tiny CLIP checkpoint, pretraining it first when missing or made with another config."
     config = config or PretrainConfig()
     checkpoint = Path(checkpoint or default_checkpoint())
-    if force or not is_pretrained(checkpoint, config): pretrain_clip(config, checkpoint, progress)
+    with file_lock(checkpoint, 'pretraining'):  # another process pretraining it: wait, then reuse its checkpoint
+        if force or not is_pretrained(checkpoint, config): pretrain_clip(config, checkpoint, progress)
     return checkpoint
 
 # %% ../nbs/09_pretrain.ipynb #4c7d9da2

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from scipy.ndimage import gaussian_filter
 from tqdm import tqdm
 
-from .core import data_dir
+from .core import data_dir, file_lock
 
 # %% auto #0
 __all__ = ['PALETTE', 'HAIR', 'SHOES', 'ATTRIBUTES', 'COLOUR_ATTRIBUTES', 'BUILD_WIDTH', 'GROUP_SIZES', 'GROUP_P', 'UPPER_HEM',
@@ -1105,33 +1105,36 @@ def synthesize(out: str | Path | None = None, # world folder (default: `world_di
     formats = list(FORMATS) if formats is None else [_check_choice(f, list(FORMATS), 'formats entry') for f in formats]
     out = Path(out) if out else world_dir(scale, seed, size); mpath = out/'synthped.json'
     params = {'version': SYNTH_VERSION, 'seed': seed, 'scale': scale, 'size': list(size)}
-    manifest = json.loads(mpath.read_text(encoding='utf-8')) if mpath.is_file() else {**params, 'formats': {}}
-    if {k: manifest.get(k) for k in params} != params:
-        raise ValueError(f"{mpath} describes another world ({ {k: manifest.get(k) for k in params} }) than the one asked for "
-                         f"({params}); choose another output folder or delete {out}")
-    todo = [f for f in formats if f not in manifest['formats']]
-    if not todo: return manifest
-    _write_atomic(mpath, json.dumps(manifest, indent=1).encode())
-    workers = max(1, int(workers or os.cpu_count() or 1))
-    for name in tqdm(todo, desc='SynthPed formats', disable=len(todo) < 2 or not progress):
-        plan = plan_format(name, scale, seed); root = out/plan.folder
-        _run(plan, [j for j in plan.jobs if not (root/j['path']).is_file()], seed, size, workers, root, progress)
-        for rel, text in plan.annotation_files().items(): _write_atomic(root/rel, text.encode())
-        done = manifest['formats'] | {name: plan.counts()}
-        manifest['formats'] = {f: done[f] for f in FORMATS if f in done}   # canonical order, whatever the run order
+    with file_lock(out, 'SynthPed generation'):   # another process generating this world: wait, then reuse
+        manifest = json.loads(mpath.read_text(encoding='utf-8')) if mpath.is_file() else {**params, 'formats': {}}
+        if {k: manifest.get(k) for k in params} != params:
+            raise ValueError(f"{mpath} describes another world ({ {k: manifest.get(k) for k in params} }) than the one asked for "
+                             f"({params}); choose another output folder or delete {out}")
+        todo = [f for f in formats if f not in manifest['formats']]
+        if not todo: return manifest
         _write_atomic(mpath, json.dumps(manifest, indent=1).encode())
-    return manifest
+        workers = max(1, int(workers or os.cpu_count() or 1))
+        for name in tqdm(todo, desc='SynthPed formats', disable=len(todo) < 2 or not progress):
+            plan = plan_format(name, scale, seed); root = out/plan.folder
+            _run(plan, [j for j in plan.jobs if not (root/j['path']).is_file()], seed, size, workers, root, progress)
+            for rel, text in plan.annotation_files().items(): _write_atomic(root/rel, text.encode())
+            done = manifest['formats'] | {name: plan.counts()}
+            manifest['formats'] = {f: done[f] for f in FORMATS if f in done}   # canonical order, whatever the run order
+            _write_atomic(mpath, json.dumps(manifest, indent=1).encode())
+        return manifest
 
 def ensure_world(scale: str = 'default', seed: int = 0, size: tuple[int, int] | None = None,
                  formats: list[str] | None = None, workers: int | None = None, progress: bool = True) -> Path:
     """The root of world `(scale, seed, size)` under `data_dir()`, generating whatever of `formats` is missing; a world
-    there from an older `SYNTH_VERSION` (derived data, the book's own folder) is deleted and generated anew."""
+    there from an older `SYNTH_VERSION` (derived data, the book's own folder) is deleted and generated anew. Another
+    process generating the same world is waited for (`reidbook.core.file_lock`), then its files are reused."""
     size = _check_size(size); out = world_dir(scale, seed, size); mpath = out/'synthped.json'
-    old = json.loads(mpath.read_text(encoding='utf-8')).get('version') if mpath.is_file() else SYNTH_VERSION
-    if old != SYNTH_VERSION:
-        print(f"{out}: SynthPed version {old} world, this is version {SYNTH_VERSION}: generating it anew")
-        shutil.rmtree(out)
-    synthesize(out, scale, seed, size, formats, workers, progress)
+    with file_lock(out, 'SynthPed generation'):   # one process generates, the others wait and reuse its files
+        old = json.loads(mpath.read_text(encoding='utf-8')).get('version') if mpath.is_file() else SYNTH_VERSION
+        if old != SYNTH_VERSION:
+            print(f"{out}: SynthPed version {old} world, this is version {SYNTH_VERSION}: generating it anew")
+            shutil.rmtree(out)
+        synthesize(out, scale, seed, size, formats, workers, progress)
     return out
 
 # %% ../nbs/03_synth.ipynb #2330661e

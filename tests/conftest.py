@@ -12,6 +12,14 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope='session')
+def world(tmp_path_factory) -> tuple[Path, dict]:
+    "SynthPed's tiny world (seed 0) in every real format it writes, and its manifest; shared by the test modules."
+    from reidbook.synth import synthesize
+    out = tmp_path_factory.mktemp('world-seed0')
+    return out, synthesize(out=out, scale='tiny', seed=0)
+
+
 def reidbook_cmd(*args, **kw) -> subprocess.CompletedProcess:
     "Run the installed `reidbook` console script from the repo root."
     return subprocess.run([str(BIN/'reidbook'), *args], cwd=ROOT, capture_output=True, text=True, **kw)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from conftest import ROOT
-from reidbook.engine import read_metrics
+from reidbook.engine import read_checkpoint, read_metrics
 
 SCRIPT = textwrap.dedent('''
     import sys
@@ -57,5 +57,5 @@ def test_two_processes_match_one(tmp_path):
     # Only rank 0 wrote: one log line per step/epoch, one checkpoint; the final weights agree.
     assert len(read_metrics(tmp_path/'two', 'epoch')) == 3 and sorted(p.name for p in (tmp_path/'two').iterdir()) == \
         ['checkpoint.pt', 'metrics.jsonl', 'results.json']
-    w1, w2 = (torch.load(tmp_path/d/'checkpoint.pt', weights_only=False)['model'] for d in ('one', 'two'))
+    w1, w2 = (read_checkpoint(tmp_path/d/'checkpoint.pt')['model'] for d in ('one', 'two'))   # weights_only=True
     assert all(torch.allclose(w1[k], w2[k], atol=1e-5) for k in w1)

@@ -13,7 +13,8 @@ def test_otla_resnet50_paper_config_two_steps(tmp_path):
     assert sum(model.backbone.dims) == 3904 and model.discriminator.mlp[0].in_features == 3904
     assert model.discriminator.mlp[0].out_features == 1952 and model.classifier.in_features == 2048
     pid = torch.tensor([0, 0, 1, 1])  # P = 2 identities x K = 2 images per modality
-    batches = [({'image': torch.randn(4, 3, 288, 144), 'pid': pid}, {'image': torch.randn(4, 3, 288, 144), 'pid': pid})
+    unknown = torch.full((4,), -1)  # IR identities are unknown to OTLA: its IR terms use the RGB partners' labels
+    batches = [({'image': torch.randn(4, 3, 288, 144), 'pid': pid}, {'image': torch.randn(4, 3, 288, 144), 'pid': unknown})
                for _ in range(2)]
     objective = OTLALoss()
     trainer = Trainer(model, objective, batches, train_config(1, warmup_epochs=0, device='cpu', progress=False,

@@ -11,6 +11,7 @@ from reidbook.synth import FOLDERS, synthesize
 READERS = {'market1501': 'market1501', 'occluded_duke': 'occluded_duke', 'sysu_mm01': 'sysu_mm01', 'regdb': 'regdb',
            'pku_sketch': 'pku_sketch', 'mask1k': 'mask1k', 'cuhk_pedes': 'cuhk_pedes',
            'synthped_captions': 'cuhk_pedes'}   # SynthPed format -> the reader of its on-disk format
+OPTIONS = {'synthped_captions': {'require_test': False}}   # the pretraining corpus has a train split only
 
 
 def file_hashes(root: Path) -> dict[str, str]:
@@ -19,16 +20,10 @@ def file_hashes(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob('*')) if p.is_file()}
 
 
-@pytest.fixture(scope='module')
-def world(tmp_path_factory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp('world-seed0')
-    return out, synthesize(out=out, scale='tiny', seed=0)
-
-
 def read(world: tuple[Path, dict], fmt: str, **options) -> tuple[Dataset, dict]:
     "The dataset SynthPed wrote for `fmt`, and that format's counts from the manifest."
     out, manifest = world
-    return load_dataset(READERS[fmt], out/FOLDERS[fmt], **options), manifest['formats'][fmt]
+    return load_dataset(READERS[fmt], out/FOLDERS[fmt], **{**OPTIONS.get(fmt, {}), **options}), manifest['formats'][fmt]
 
 
 def ids(records) -> int: return len({r.pid for r in records})

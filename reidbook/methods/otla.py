@@ -194,6 +194,7 @@ class OTLALoss:
     grl_max_iter: float = 10_000 # T of the DANN schedule
     per_add_iters: int = 1 # schedule steps per training step (official: 1 SYSU-MM01, 5 RegDB)
     iteration: int = 0 # schedule position (the template syncs it with the Trainer's step)
+    term_names = ('ce_rgb', 'tri_rgb', 'ce_ir', 'tri_ir', 'dis', 'pa_vr', 'pa_rv')  # all it can return (Trainer checks loss_weights)
 
     def __post_init__(self):
         if self.pa_form not in PA_FORMS: raise ValueError(f"pa_form: expected one of {PA_FORMS}, got {self.pa_form!r}")

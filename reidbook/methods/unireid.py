@@ -173,6 +173,7 @@ class UNIReIDLoss:
     detach_weights: bool = False # stop the gradient through w_SR, w_TR (the official code does not)
     interaction_logits: str = 'cosine' # Eq. 10: 'cosine' (paper) or 'scaled' by 1/tau (official code)
     interaction_weight: float = 1. # weight of L_c (paper: 1; official ICFG script: 0.5)
+    term_names = ('L_SR', 'L_TR', 'L_FR', 'L_c')  # every term it can return (the Trainer checks loss_weights against them)
 
     def __post_init__(self):
         task_losses({'rgb': torch.zeros(1, 1), **{v: torch.zeros(1, 1) for v in TASKS.values()}}, 1., self.tasks)  # validates
