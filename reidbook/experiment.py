@@ -470,8 +470,10 @@ class ExperimentRun:
         self.world = world_info(root); return Path(root)
 
     def use_file(self, role: str, path: str | Path) -> Path:
-        "Record an input file (e.g. `pretrained` weights) by content hash; returns it."
-        p = Path(path); self.inputs[role] = {'path': str(p), 'sha256': file_digest(p)}; return p
+        "Record an input file (e.g. `pretrained` weights) by content hash; returns it (a missing file is an error naming it)."
+        p = Path(path)
+        if not p.is_file(): raise FileNotFoundError(f"{role}={str(path)!r}: no such file (give the path of a local file with `-p {role} PATH`)")
+        self.inputs[role] = {'path': str(p), 'sha256': file_digest(p)}; return p
 
 # %% ../nbs/16_experiment.ipynb #b2feb608
 def _check_metrics(metrics: Mapping, chance: Mapping) -> dict:

@@ -8,7 +8,7 @@ import os, shutil, time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import ClassVar, Literal, Mapping, Sequence
+from typing import Callable, ClassVar, Literal, Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -22,11 +22,11 @@ from tqdm import tqdm
 from .core import checkpoints_dir, file_lock, load_json, model_mode, save_json, seed_everything, to_jsonable
 from .backbones import TINY_CLIP, ReidCLIP, build_clip, save_clip
 import open_clip  # after reidbook.backbones, which imports it without tqdm's notebook warning
-from .data import NORMALIZATION, Record, load_dataset, load_image
+from .data import NORMALIZATION, FastCompose, Record, load_dataset, modality_transform, load_image
 from .experiment import ConfigError, ExperimentConfig
 from .engine import Trainer, TrainConfig, make_loader, read_metrics
 from .losses import infonce
-from .metrics import evaluate_text_to_image, rank_summary
+from .metrics import evaluate_text_to_image, evaluate_tri_pedes, rank_summary
 from .synth import ATTRIBUTES, ensure_world
 from .viz import ComparisonTable
 
@@ -87,43 +87,57 @@ def to_model_input(images: Tensor, # (n, 3, H, W) uint8, or float already normal
 
 # %% ../nbs/09_pretrain.ipynb #85acb958
 class CaptionPairs(TorchDataset):
-    "(photo or its sketch, one random caption of it, identity) items over images held in memory."
+    "(photo or its sketch, one random caption of it, identity[, the sketch of the photo]) items over images held in memory."
     def __init__(self, images: Tensor, # (n, 3, H, W) uint8 (`load_images`)
                  tokens: Sequence[Tensor], # per image: (captions, L) token ids
                  pids: Sequence[int], # identity of each image
                  flip: float = 0.5, # horizontal flip probability
                  sketches: Tensor | None = None, # (n, 3, H, W) uint8: the sketch of each photo
                  sketch_prob: float = 0.0, # probability that an item shows the sketch instead of the photo
+                 sketch_pairs: bool = False, # items also carry the photo's sketch ('sketch'), for a sketch-photo loss
+                 transform: Callable | None = None, # uint8 image -> normalised tensor with augmentation (instead of flip only)
                 ):
         if not (len(images) == len(tokens) == len(pids)):
             raise ValueError(f"images ({len(images)}), tokens ({len(tokens)}) and pids ({len(pids)}) must have the same length")
         if any(len(t) == 0 for t in tokens): raise ValueError("every image needs at least one caption")
-        if sketch_prob and (sketches is None or sketches.shape != images.shape):
-            raise ValueError(f"sketch_prob={sketch_prob} needs one sketch per photo of shape {tuple(images.shape)}, got "
+        if (sketch_prob or sketch_pairs) and (sketches is None or sketches.shape != images.shape):
+            raise ValueError(f"sketch_prob={sketch_prob}, sketch_pairs={sketch_pairs} need one sketch per photo of shape {tuple(images.shape)}, got "
                              f"{None if sketches is None else tuple(sketches.shape)}")
         self.images, self.tokens, self.pids, self.flip = images, list(tokens), torch.as_tensor(pids), flip
-        self.sketches, self.sketch_prob = sketches, sketch_prob
+        self.sketches, self.sketch_prob, self.sketch_pairs, self.transform = sketches, sketch_prob, sketch_pairs, transform
 
     def __len__(self) -> int: return len(self.images)
 
     def __getitem__(self, i: int) -> dict:
         source = self.sketches if self.sketch_prob and torch.rand(()) < self.sketch_prob else self.images
-        img = to_model_input(source[i:i + 1])[0]
-        if torch.rand(()) < self.flip: img = img.flip(-1)
         caps = self.tokens[i]
-        return {'image': img, 'text': caps[torch.randint(len(caps), ())], 'pid': self.pids[i]}
+        item = {'image': self._view(source[i]), 'text': caps[torch.randint(len(caps), ())], 'pid': self.pids[i]}
+        if self.sketch_pairs: item['sketch'] = self._view(self.sketches[i])
+        return item
+
+    def _view(self, img: Tensor) -> Tensor:
+        "One augmented view of a uint8 image: `transform`, else CLIP normalisation and a random flip."
+        if self.transform is not None: return self.transform(img)
+        img = to_model_input(img[None])[0]
+        return img.flip(-1) if torch.rand(()) < self.flip else img
 
 def caption_pairs(model: ReidCLIP, data: CaptionedImages, images: Tensor, flip: float = 0.5,
-                  sketches: Tensor | None = None, sketch_prob: float = 0.0) -> CaptionPairs:
+                  sketches: Tensor | None = None, sketch_prob: float = 0.0, sketch_pairs: bool = False,
+                  transform: Callable | None = None) -> CaptionPairs:
     "`CaptionPairs` for `data`, with its captions tokenized by `model`'s tokenizer."
-    return CaptionPairs(images, [model.tokenize(c).cpu() for c in data.captions], data.pids, flip, sketches, sketch_prob)
+    return CaptionPairs(images, [model.tokenize(c).cpu() for c in data.captions], data.pids, flip, sketches, sketch_prob,
+                        sketch_pairs, transform)
 
 # %% ../nbs/09_pretrain.ipynb #10b2092c
 def clip_loss(model: ReidCLIP, batch: Mapping[str, Tensor]) -> dict[str, Tensor]:
-    "Symmetric InfoNCE between a batch of photos and captions, same-identity pairs positive (Trainer loss function)."
+    "Symmetric InfoNCE between photos and captions (and photos and their sketches), same-identity pairs positive."
     scale = model.clip.logit_scale.exp().clamp(max=100)
-    return {'infonce': infonce(model.encode_image(batch['image']), model.encode_text(batch['text']), scale,
-                               labels=batch['pid'])}
+    n = len(batch['image'])
+    vis = model.encode_image(torch.cat([batch['image'], batch['sketch']]) if 'sketch' in batch else batch['image'])
+    out = {'infonce': infonce(vis[:n], model.encode_text(batch['text']), scale, labels=batch['pid'])}
+    if 'sketch' in batch: out['sketch_photo'] = infonce(vis[n:], vis[:n], scale, labels=batch['pid'])
+    return out
+clip_loss.term_names = ('infonce', 'sketch_photo')
 
 # %% ../nbs/09_pretrain.ipynb #952385f5
 @torch.no_grad()
@@ -231,7 +245,7 @@ def attribute_accuracy(answers: Mapping[str, Sequence[str]], # question -> answe
 # %% ../nbs/09_pretrain.ipynb #970ac543
 @dataclass
 class ZeroShotBench:
-    "Zero-shot text-to-image retrieval and attribute questions on one test split held in memory."
+    "Zero-shot text-to-image (and sketch-to-image) retrieval and attribute questions on one test split held in memory."
     query_texts: list[str]
     query_pids: list[int]
     gallery_images: Tensor # (n, 3, H, W) uint8
@@ -239,6 +253,10 @@ class ZeroShotBench:
     gallery_attributes: list[dict | None]
     question_templates: dict[str, str | list[str]]
     choices: dict[str, list[str] | dict[str, str]]
+    gallery_image_ids: list[int] | None = None # photo index of each gallery image (Tri-PEDES: for the sketch protocol)
+    sketch_images: Tensor | None = None # (m, 3, H, W) uint8 test sketches, one per photo (Tri-PEDES)
+    sketch_pids: list[int] | None = None
+    sketch_image_ids: list[int] | None = None # the photo each sketch was drawn from
 
     def retrieval(self, model: ReidCLIP) -> dict[str, float]:
         return text_to_image_retrieval(model, self.query_texts, self.query_pids, self.gallery_images, self.gallery_pids)
@@ -251,15 +269,24 @@ class ZeroShotBench:
         answers = answer_attribute_questions(model, self.gallery_images, asked, self.choices)
         return attribute_accuracy(answers, self.gallery_attributes, self.choices)
 
+    def sketch_retrieval(self, model: ReidCLIP) -> dict[str, float]:
+        "Sketch-to-photo retrieval with each sketch's source photo removed (Tri-PEDES `set=2`)."
+        s, g = encode_images(model, self.sketch_images), encode_images(model, self.gallery_images)
+        return rank_summary(evaluate_tri_pedes(s, np.array(self.sketch_pids), np.array(self.sketch_image_ids), g,
+                                               np.array(self.gallery_pids), np.array(self.gallery_image_ids), protocol_set=2, max_rank=10))
+
     def report(self, model: ReidCLIP) -> dict:
-        "{'retrieval': R1/R5/R10/mAP/mINP, 'attributes': {question: accuracy, majority, chance, n}}."
-        return {'retrieval': self.retrieval(model), 'attributes': self.attributes(model)}
+        "{'retrieval': R1/R5/R10/mAP/mINP, 'attributes': {question: accuracy, ...}} and 'sketch_retrieval' with sketches."
+        out = {'retrieval': self.retrieval(model), 'attributes': self.attributes(model)}
+        if self.sketch_images is not None: out['sketch_retrieval'] = self.sketch_retrieval(model)
+        return out
 
     def __call__(self, model: ReidCLIP) -> dict[str, float]:
         "Flat scalars for a training log: the retrieval metrics and the mean attribute accuracy."
         r = self.report(model)
         accs = [a['accuracy'] for a in r['attributes'].values()]
-        return {**r['retrieval'], **({'attr_acc': float(np.mean(accs))} if accs else {})}
+        return {**r['retrieval'], **({'attr_acc': float(np.mean(accs))} if accs else {}),
+                **({'S_R1': r['sketch_retrieval']['R1']} if 'sketch_retrieval' in r else {})}
 
 def zero_shot_bench(root: str | Path, # a CUHK-PEDES-format dataset (or a folder holding `CUHK-PEDES/`)
                     size: tuple[int, int] = (128, 64), # (H, W) of the model input
@@ -270,9 +297,12 @@ def zero_shot_bench(root: str | Path, # a CUHK-PEDES-format dataset (or a folder
     "The test split of a CUHK-PEDES-format dataset (every caption a query, every photo the gallery) for zero-shot checks."
     ds = load_dataset('cuhk_pedes', root)
     if not ds.query or not ds.gallery: raise ValueError(f"{ds.root}: the test split is empty (no 'test' entries in reid_raw.json)")
+    sk = ds.extra.get('sketch_query') or []
     return ZeroShotBench([r.caption for r in ds.query], [r.pid for r in ds.query],
                          load_images([r.path for r in ds.gallery], size, progress), [r.pid for r in ds.gallery],
-                         [r.attributes for r in ds.gallery], *_questions(question_templates, choices))
+                         [r.attributes for r in ds.gallery], *_questions(question_templates, choices),
+                         [r.image_id for r in ds.gallery], load_images([r.path for r in sk], size, progress) if sk else None,
+                         [r.pid for r in sk] or None, [r.image_id for r in sk] or None)
 
 def caption_bench(data: CaptionedImages, # photos with captions, e.g. a training corpus
                   images: Tensor, # their pixels (`load_images(data.paths)`)
@@ -297,13 +327,16 @@ class PretrainConfig(ExperimentConfig):
     world_seed: int = 0
     model: str = TINY_CLIP # `reidbook.backbones.build_clip` architecture
     image_size: tuple[int, int] = (128, 64) # (H, W), squash-resized
-    epochs: int = 8 # fits the 10-minute budget on 2 CPU cores (see the run)
+    epochs: int = 10 # fits the 10-minute budget on 2 CPU cores (see the run)
     batch_size: int = 128
     lr: float = 5e-4 # AdamW peak rate: linear warmup from 0.1x, then cosine to 0
     weight_decay: float = 0.2 # not on biases, norms, embeddings, the temperature
     warmup_epochs: int = 1
     flip: float = 0.5 # horizontal flip probability
-    sketch_prob: float = 0.3 # share of pairs that show the photo's sketch instead of the photo
+    pad: int = 0 # zero padding before a random crop back to image_size, as the Re-ID pipelines (0: none)
+    erasing: float = 0.0 # random erasing probability, as the Re-ID pipelines
+    sketch_prob: float = 0.0 # share of pairs that show the photo's sketch instead of the photo
+    sketch_pair_weight: float = 2.0 # weight of a sketch <-> photo InfoNCE on every photo and its sketch (0: off)
     seed: int = 0
     eval_every: int = 2 # zero-shot bench every this many epochs (the last always)
     threads: int = 0 # torch CPU threads (0: torch's default)
@@ -314,8 +347,13 @@ class PretrainConfig(ExperimentConfig):
     def check(self):
         for k in ('epochs', 'batch_size'):
             if getattr(self, k) < 1: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive integer")
-        if not 0 <= self.sketch_prob <= 1 or not 0 <= self.flip <= 1:
-            raise ConfigError(f"sketch_prob={self.sketch_prob}, flip={self.flip}: expected probabilities in [0, 1]")
+        if self.pad < 0: raise ConfigError(f"pad={self.pad}: expected 0 or more")
+        if self.sketch_pair_weight < 0: raise ConfigError(f"sketch_pair_weight={self.sketch_pair_weight}: expected 0 or more")
+        if self.sketch_pair_weight and self.sketch_prob:
+            raise ConfigError(f"sketch_pair_weight={self.sketch_pair_weight} pairs every photo with its sketch: sketch_prob "
+                              f"(the share of sketches shown instead of photos) must then be 0, got {self.sketch_prob}")
+        if not 0 <= self.sketch_prob <= 1 or not 0 <= self.flip <= 1 or not 0 <= self.erasing <= 1:
+            raise ConfigError(f"sketch_prob={self.sketch_prob}, flip={self.flip}, erasing={self.erasing}: expected probabilities in [0, 1]")
 
 NO_DECAY = r'bias|ln_|logit_scale|positional_embedding|class_embedding|token_embedding'
 
@@ -365,12 +403,15 @@ def _pretrain(config: PretrainConfig, checkpoint: Path, progress: bool, t0: floa
     bench = zero_shot_bench(world/'CUHK-PEDES', config.image_size, progress=progress)
     model = initial_clip(config)
     before = bench.report(model)
-    sketch_of = {r.path: data.sketch_path(r) for r in data.train} if config.sketch_prob else {}
+    sketch_of = {r.path: data.sketch_path(r) for r in data.train} if config.sketch_prob or config.sketch_pair_weight else {}
     sketches = load_images([sketch_of[p] for p in corpus.paths], config.image_size, progress) if sketch_of else None
+    augment = FastCompose(modality_transform(config.image_size, 'rgb', norm='clip', flip=config.flip, pad=config.pad,
+                                             erasing=config.erasing, erase_value=0.0)) if config.pad or config.erasing else None
     pairs = caption_pairs(model, corpus, load_images(corpus.paths, config.image_size, progress), config.flip,
-                          sketches, config.sketch_prob)
+                          sketches, config.sketch_prob, sketch_pairs=config.sketch_pair_weight > 0, transform=augment)
     loader = make_loader(pairs, config.batch_size, seed=config.seed)
     trainer = Trainer(model, clip_loss, loader, _train_config(config, progress), evaluate={'zero_shot': bench},
+                      loss_weights={'sketch_photo': config.sketch_pair_weight} if config.sketch_pair_weight else None,
                       run_dir=_run_dir(checkpoint, config))
     resumed = trainer.checkpoint_path.is_file()
     fit = trainer.fit()

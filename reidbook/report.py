@@ -136,13 +136,14 @@ def ablation_table(table: Table, found: Mapping[str, Sequence[RunResult]], tasks
                    metrics: Sequence[str] = ('R1', 'mAP'), dataset: str | None = None, title: str | None = None,
                    numbers: Sequence[PaperNumber] | None = None,
                    paper_table: str | None = None, # another table of the paper reported by the same runs (default: the table's)
+                   only: Sequence[str] | None = None, # the rows to show (default: every row the paper reports)
                   ) -> ComparisonTable:
-    "Paper vs book, one line per (task, row) the paper reports; † marks a value computed from a stale run."
+    "Paper vs book, one line per (task, row) the paper reports (or per given row); † marks a value from a stale run."
     rows, paper_table = [], paper_table or table.paper_table
     for task in tasks:
         for row, spec in table.rows.items():
             paper = [paper_value(table.paper, paper_table, row, task, m, dataset, numbers) for m in metrics]
-            if all(p is None for p in paper): continue
+            if (only is None and all(p is None for p in paper)) or (only is not None and row not in only): continue
             book = []
             for m in metrics:
                 vals, stale = _values(found.get(row, []), task, m)

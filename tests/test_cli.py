@@ -19,7 +19,7 @@ def runs(tmp_path, monkeypatch):
 def test_list_shows_experiments_presets_and_fields():
     r = reidbook_cmd('list')
     assert r.returncode == 0, r.stderr
-    for line in ('unireid: presets embedded, paper, smoke, official; tables table2 (t2r, s2r, f2r, ls, dyn, full)',
+    for line in ('unireid: presets embedded, paper, smoke, official; tables table2 (t2r, s2r, f2r, ls, dyn, full, full-eq1, full-cosine), sketch (pad10, captions-only)',
                  'otla: presets embedded, paper, smoke, official; tables ablation (r1, r2, r3, r4, r5, r6)',
                  'ot_benchmark: presets embedded, smoke'):
         assert line in r.stdout, r.stdout

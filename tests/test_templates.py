@@ -11,7 +11,7 @@ from conftest import ROOT, reidbook_cmd
 from reidbook.experiment import SCHEMA, source_hashes
 
 LAYOUT = {'schema', 'experiment', 'name', 'preset', 'overrides', 'config', 'metrics', 'timings', 'provenance', 'details'}
-TASKS = {'pretrain_clip': {'zero-shot T->R, random init', 'zero-shot T->R, pretrained'},
+TASKS = {'pretrain_clip': {'zero-shot T->R, random init', 'zero-shot T->R, pretrained', 'zero-shot S->R, random init', 'zero-shot S->R, pretrained'},
          'unireid': {'T->R', 'S->R', 'T+S->R', 'T->R (original gallery)', 'PKU-Sketch T->R', 'PKU-Sketch S->R', 'PKU-Sketch T+S->R'},
          'otla': {'all', 'indoor'}}
 

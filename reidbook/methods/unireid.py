@@ -25,11 +25,11 @@ from ..losses import LogitScale, contrastive_rows, infonce, kl_align
 from ..metrics import average_results, evaluate_pku_sketch, evaluate_tri_pedes, random_rank1, rank_summary
 
 # %% auto #0
-__all__ = ['TASKS', 'CONFIDENCES', 'INTERACTION_LOGITS', 'OFFICIAL_CODE', 'VARIANTS', 'SAMPLERS', 'QUERY_TYPES', 'TABLE2',
-           'TABLES', 'fuse', 'UNIReID', 'directional_losses', 'task_losses', 'task_confidence', 'modulation_factors',
-           'modulate', 'interaction_loss', 'UNIReIDLoss', 'train_config', 'train_loader', 'TriFeatures', 'tri_features',
-           'evaluate_tri', 'chance_r1', 'identity_captions', 'evaluate_cross_domain', 'UNIReIDConfig',
-           'paper_smoke_test']
+__all__ = ['TASKS', 'CONFIDENCES', 'INTERACTION_LOGITS', 'OFFICIAL_CODE', 'VARIANTS', 'SAMPLERS', 'QUERY_TYPES', 'PKU_CAPTIONS',
+           'TABLE2', 'SKETCH', 'TABLES', 'fuse', 'UNIReID', 'directional_losses', 'task_losses', 'task_confidence',
+           'modulation_factors', 'modulate', 'interaction_loss', 'UNIReIDLoss', 'train_config', 'train_loader',
+           'TriFeatures', 'tri_features', 'evaluate_tri', 'chance_r1', 'identity_captions', 'pku_captions',
+           'evaluate_cross_domain', 'UNIReIDConfig', 'paper_smoke_test', 'sketch_diagnosis']
 
 # %% ../../nbs/10_unireid.ipynb #4a8722c1
 def fuse(sketch: Tensor, # (n, d) sketch global tokens V_s[IMG], unnormalised
@@ -44,8 +44,8 @@ def fuse(sketch: Tensor, # (n, d) sketch global tokens V_s[IMG], unnormalised
 class UNIReID(nn.Module):
     "UNIReID's dual encoder: a shared CLIP visual encoder for RGB and sketch, the CLIP text encoder, a learnable temperature."
     def __init__(self, clip: ReidCLIP, # the CLIP (book's tiny one, or ViT-B/16 for the paper configuration)
-                 temperature: float = 0.07, # initial tau of Eq. 1-2
-                 learn_temperature: bool = True): # the official code learns it (logit_scale); False keeps tau fixed
+                 temperature: float = 0.07, # tau of Eq. 1-2 (paper: 0.07)
+                 learn_temperature: bool = False): # False: tau fixed (paper); True: learnt from `temperature` (official code)
         super().__init__()
         self.clip = clip
         self.clip.clip.logit_scale.requires_grad_(False)  # CLIP's own scale is unused: UNIReID starts its own at 1/0.07
@@ -119,14 +119,14 @@ def task_losses(feats: Mapping[str, Tensor], # 'rgb' and the query features the 
     return out
 
 # %% ../../nbs/10_unireid.ipynb #f84d0bb9
-CONFIDENCES = ('query', 'symmetric')
+CONFIDENCES = ('symmetric', 'query')
 
 def task_confidence(terms: tuple[Tensor, Tensor], # one task of `task_losses`: ((M,) Eq. 3 term, (M,) Eq. 1 term)
-                    confidence: str = 'query', # 'query': the paper's softmax probability (Eq. 1); 'symmetric': the official code
+                    confidence: str = 'symmetric', # 'symmetric': Eq. 3's per-pair term (paper and code); 'query': Eq. 1 alone
                    ) -> Tensor: # (M,) confidence in (0, 1]
     "Prediction confidence of each pair, Eq. 4-5: exp(-loss)."
     if confidence not in CONFIDENCES: raise ValueError(f"confidence={confidence!r}: expected one of {CONFIDENCES}")
-    return torch.exp(-(terms[1] if confidence == 'query' else terms[0]))
+    return torch.exp(-(terms[0] if confidence == 'symmetric' else terms[1]))
 
 # %% ../../nbs/10_unireid.ipynb #78237b0f
 def modulation_factors(p_sr: Tensor, # (M,) sketch->RGB confidences (Eq. 4)
@@ -146,13 +146,13 @@ def modulate(loss: Tensor, # (M,) per-pair task loss
     return alpha * (1 + (w.detach() if detach else w)) ** gamma * loss
 
 # %% ../../nbs/10_unireid.ipynb #5ef21521
-INTERACTION_LOGITS = ('cosine', 'scaled')
+INTERACTION_LOGITS = ('scaled', 'cosine')
 
 def interaction_loss(sketch: Tensor, # (M, d) sketch features (the student)
                      text: Tensor, # (M, d) text features (the detached teacher)
                      rgb: Tensor, # (M, d) RGB features of the batch
                      scale: Tensor | float = 1., # 1/tau, used by 'scaled'
-                     logits: str = 'cosine', # 'cosine': softmax of cosines (paper); 'scaled': of scale * cosines (code)
+                     logits: str = 'scaled', # 'scaled': softmax of cosines / tau (paper's Eq. 1-2, code); 'cosine': of raw cosines
                     ) -> Tensor: # scalar L_c
     "UNIReID Eq. 10: cross-entropy from softmax(text->RGB) (detached) to softmax(sketch->RGB), batch mean."
     if logits not in INTERACTION_LOGITS: raise ValueError(f"logits={logits!r}: expected one of {INTERACTION_LOGITS}")
@@ -169,9 +169,9 @@ class UNIReIDLoss:
     interaction: bool = True # cross-modality interaction L_c (Eq. 10)
     alpha: float = 1. # alpha_t of Eq. 8-9
     gamma: float = 3.5 # gamma of Eq. 8-9
-    confidence: str = 'query' # Eq. 4-5: 'query' (paper: softmax probability, Eq. 1) or 'symmetric' (official code)
+    confidence: str = 'symmetric' # Eq. 4-5 on Eq. 3's per-pair term (paper, code) | 'query': on Eq. 1's alone
     detach_weights: bool = False # stop the gradient through w_SR, w_TR (the official code does not)
-    interaction_logits: str = 'cosine' # Eq. 10: 'cosine' (paper) or 'scaled' by 1/tau (official code)
+    interaction_logits: str = 'scaled' # Eq. 10 on cosines / tau (paper's Eq. 1-2, code) | 'cosine': on raw cosines
     interaction_weight: float = 1. # weight of L_c (paper: 1; official ICFG script: 0.5)
     term_names = ('L_SR', 'L_TR', 'L_FR', 'L_c')  # every term it can return (the Trainer checks loss_weights against them)
 
@@ -212,8 +212,8 @@ class UNIReIDLoss:
         feats = model(batch['image'], batch['sketch'] if sketch else None, batch['caption'] if text else None)
         return self.terms(feats, model.logit_scale())
 
-OFFICIAL_CODE = dict(confidence='symmetric', interaction_logits='scaled', interaction_weight=0.5)
-"`UNIReIDLoss` options of the official code (`--focal_three_fusion_loss3`, `vit_itc_ICFG.sh`: klp 0.5)."
+OFFICIAL_CODE = dict(interaction_weight=0.5)
+"`UNIReIDLoss` options where the official code departs from the paper (`vit_itc_ICFG.sh`: klp 0, 0.5)."
 
 # %% ../../nbs/10_unireid.ipynb #1b05edca
 VARIANTS = ('paper', 'code')
@@ -236,16 +236,18 @@ def train_loader(dataset: Dataset, # a Tri-PEDES-format dataset (`load_dataset('
                  sampler: str = 'identity', # 'identity': P=batch_size ids x K=1 (paper); 'random': shuffled caption rows (code)
                  seed: int = 0, num_workers: int = 0,
                  erasing: float = 0.5, # random erasing probability on RGB and sketch
+                 pad: int = 10, # zero padding before the random crop (0: neither)
                  cache: bool = True, # keep decoded images in memory (`reidbook.data.ImageCache`)
-                ) -> DataLoader: # batches with 'image', 'sketch', 'caption', 'pid', 'image_id'
+                 sketches: bool = True, # load each photo's sketch (False when no trained term uses them)
+                ) -> DataLoader: # batches with 'image', 'sketch' (if loaded), 'caption', 'pid', 'image_id'
     "Batches of (RGB, its sketch, one caption) triples with independent random augmentation per modality."
     if sampler not in SAMPLERS: raise ValueError(f"sampler={sampler!r}: expected one of {SAMPLERS}")
     if not dataset.protocol.get('sketch_dir'):
         raise ValueError(f"{dataset.name} at {dataset.root} has no sketch folder: UNIReID trains on Tri-PEDES triples "
                          "(CUHK-PEDES imgs-sketch2/, ICFG-PEDES/RSTPReid imgs-sketch/)")
-    tf = preprocess.transforms(('rgb', 'sketch'), erasing=erasing, erase_value=0.0).train
-    ds = ImageDataset(dataset.train, tf, sketch_of=dataset.sketch_path, cache=cache)
-    if cache: IMAGE_CACHE.preload([r.path for r in dataset.train] + [dataset.sketch_path(r) for r in dataset.train])
+    tf = preprocess.transforms(('rgb', 'sketch'), erasing=erasing, erase_value=0.0, pad=pad).train
+    ds = ImageDataset(dataset.train, tf, sketch_of=dataset.sketch_path if sketches else None, cache=cache)
+    if cache: IMAGE_CACHE.preload([r.path for r in dataset.train] + ([dataset.sketch_path(r) for r in dataset.train] if sketches else []))
     if sampler == 'random': return make_loader(ds, batch_size, seed=seed, num_workers=num_workers)
     pk = PKSampler([r.pid for r in dataset.train], p=batch_size, k=1, seed=seed)
     return DataLoader(ds, batch_size=batch_size, sampler=pk, drop_last=True, num_workers=num_workers)
@@ -294,10 +296,13 @@ def chance_r1(f: TriFeatures) -> dict[str, float]:
             'T->R (original gallery)': expected(f.t_pids, f.t_image_ids, False)}
 
 # %% ../../nbs/10_unireid.ipynb #72eafaba
+PKU_CAPTIONS = 'text_descriptions.json'
+"PKU-Sketch's text descriptions as the book reads them: `{\"<person id>\": \"<caption>\", ...}` beside `photo/` and `sketch/`."
+
 def identity_captions(records: Sequence[Record], # PKU-Sketch photo records (with SynthPed attributes)
                       seed: int = 0,
                      ) -> dict[int, str]: # pid -> caption
-    "One generated caption per identity, from the visible attributes of its first photo (the role of Zhai et al.'s captioner)."
+    "One generated caption per identity, from the visible attributes of its first photo (SynthPed's stand-in for Zhai et al.'s)."
     from reidbook.synth import caption
     first = {}
     for r in records:
@@ -307,26 +312,51 @@ def identity_captions(records: Sequence[Record], # PKU-Sketch photo records (wit
         first[r.pid] = {k: v for k, v in r.attributes.items() if v is not None}
     return {pid: caption(a, random.Random(seed * 100_003 + pid)) for pid, a in sorted(first.items())}
 
+def pku_captions(root: str | Path, # the PKU-Sketch folder (`PKUSketchRE-ID_V1/`)
+                 photos: Sequence[Record], # its photo records
+                ) -> dict[int, str]: # pid -> caption, for every identity of `photos`
+    "The text query of each PKU-Sketch identity: `text_descriptions.json` in `root`, else SynthPed's generated captions."
+    file = Path(root)/PKU_CAPTIONS
+    need = sorted({r.pid for r in photos})
+    if not file.is_file():
+        if photos and all(r.attributes for r in photos): return identity_captions(photos)
+        raise FileNotFoundError(f"{file}: no PKU-Sketch text descriptions. T->R and T+S->R need one caption per person, as "
+                                f'a JSON object {{"<person id>": "<caption>", ...}} in that file')
+    from reidbook.core import load_json
+    data = load_json(file)
+    if not isinstance(data, dict) or not all(isinstance(k, str) and k.isdigit() and isinstance(v, str) and v.strip()
+                                             for k, v in data.items()):
+        raise ValueError(f'{file}: expected a JSON object {{"<person id>": "<caption>", ...}} (ids as digit strings, '
+                         'captions non-empty)')
+    caps = {int(k): v for k, v in data.items()}
+    missing = [p for p in need if p not in caps]
+    if missing: raise ValueError(f"{file}: no caption for person ids {missing[:10]} ({len(missing)} of {len(need)} test identities)")
+    return {p: caps[p] for p in need}
+
 def evaluate_cross_domain(model: UNIReID, root: str | Path, # a PKU-Sketch-format dataset (or a folder holding it)
                           trials: int = 10, progress: bool = True,
-                         ) -> tuple[dict[str, dict[str, float]], dict[str, float]]: # (task -> mean metrics + 'R1_std', task -> chance R1)
+                         ) -> tuple[dict, dict, dict]: # task -> mean metrics (+ 'R1_std'), task -> chance R1, task -> why not evaluated
     "Table 6: T->R, S->R, T+S->R on PKU-Sketch test splits (trials 0..trials-1), no training on PKU-Sketch."
     splits = [load_dataset('pku_sketch', root, trial=t) for t in range(trials)]
     unique = lambda rs: sorted({r.path: r for r in rs}.values(), key=lambda r: (r.pid, r.path))
     sketches = unique(r for d in splits for r in d.query)      # test records keep the raw ids (train ones are relabelled)
     photos = unique(r for d in splits for r in d.gallery)
-    caps = identity_captions(photos)
-    texts = [Record(r.path, r.pid, -1, 'text', caption=caps[r.pid]) for r in sketches]   # one caption per sketch query
     sf, pf = (extract_features(model, recs, progress=progress) for recs in (sketches, photos))
-    tf = extract_features(model, texts, batch_size=256, progress=progress)
-    queries = {'T->R': tf.feats, 'S->R': sf.feats, 'T+S->R': fuse(sf.feats, tf.feats)}
+    queries, missing = {'S->R': sf.feats}, {}
+    try:
+        caps = pku_captions(splits[0].root, photos)
+        texts = [Record(r.path, r.pid, -1, 'text', caption=caps[r.pid]) for r in sketches]   # one caption per sketch query
+        tf = extract_features(model, texts, batch_size=256, progress=progress)
+        queries = {'T->R': tf.feats, **queries, 'T+S->R': fuse(sf.feats, tf.feats)}
+    except (FileNotFoundError, ValueError) as e:
+        missing = {'T->R': str(e), 'T+S->R': str(e)}
     test_ids = [sorted({r.pid for r in d.query}) for d in splits]
     chance = float(np.mean([random_rank1(sf.pids[np.isin(sf.pids, ids)], pf.pids[np.isin(pf.pids, ids)]) for ids in test_ids]))
     out = {}
     for task, qf in queries.items():
         runs = [evaluate_pku_sketch(qf, sf.pids, pf.feats, pf.pids, ids) for ids in test_ids]
         out[task] = {**rank_summary(average_results(runs)), 'R1_std': float(np.std([r['cmc'][0] for r in runs], ddof=1)) if trials > 1 else 0.}
-    return out, {task: chance for task in queries}
+    return out, {task: chance for task in queries}, missing
 
 # %% ../../nbs/10_unireid.ipynb #c6916227
 @dataclass
@@ -346,16 +376,19 @@ class UNIReIDConfig(ExperimentConfig):
     warmup_epochs: int = 0 # linear warm-up from 0.1x, capped at epochs - 1 (official code: 5)
     variant: Literal['paper', 'code'] = 'paper' # optimiser details: paper | code (eps 1e-3, weight decay 4e-5, bias lr x2)
     sampler: Literal['identity', 'random'] = 'identity' # identity: P ids x 1 triple (paper) | random: shuffled caption rows (code)
+    pad: int = 0 # augmentation: zero padding before a random crop (paper: 10; 0 here, see 'Sketch queries')
+    erasing: float = 0.5 # augmentation: random erasing probability (paper: random erasing)
     tasks: str = 'STF' # trained retrieval tasks: STF (L_s) or one of S, T, F (independent task, IITL)
     dynamic: bool = True # task-aware dynamic training (Eq. 4-9)
     interaction: bool = True # cross-modality interaction L_c (Eq. 10)
-    confidence: Literal['query', 'symmetric'] = 'query' # Eq. 4-5: query (Eq. 1 term) | symmetric (official code)
-    interaction_logits: Literal['cosine', 'scaled'] = 'cosine' # Eq. 10 on cosines | scaled by 1/tau (official code)
+    confidence: Literal['symmetric', 'query'] = 'symmetric' # Eq. 4-5 on Eq. 3's term (paper, code) | on Eq. 1's alone
+    interaction_logits: Literal['scaled', 'cosine'] = 'scaled' # Eq. 10 on cosines / tau (paper, code) | on raw cosines
     interaction_weight: float = 1.0 # weight of L_c (paper 1, official ICFG script 0.5)
     detach_weights: bool = False # stop gradients through the Eq. 6-7 factors
     alpha: float = 1.0 # alpha_t of Eq. 8-9
     gamma: float = 3.5 # gamma of Eq. 8-9
-    temperature: float = 0.07 # initial tau
+    temperature: float = 0.07 # tau of Eq. 1-2 (paper: 0.07)
+    learn_temperature: bool = False # tau fixed (paper) | learnt from `temperature` (official code)
     seed: int = 0 # weights' random init, sampling, augmentation
     workers: int = 0 # DataLoader workers
     threads: int = 0 # torch CPU threads (0: torch's default)
@@ -366,11 +399,11 @@ class UNIReIDConfig(ExperimentConfig):
     RUNTIME: ClassVar[tuple[str, ...]] = ('workers', 'threads', 'cache_images', 'figures', 'device')
     PRESETS: ClassVar[dict] = {
         'paper': dict(data_root='data/CUHK-PEDES', backbone='ViT-B-16', pretrained='data/checkpoints/ViT-B-16.pt',
-                      image_size=(384, 128), epochs=60, batch_size=64, lr=1e-5, cross_domain_root='none', workers=8,
+                      image_size=(384, 128), epochs=60, batch_size=64, lr=1e-5, pad=10, cross_domain_root='none', workers=8,
                       cache_images=False),
-        'smoke': dict(world_scale='tiny', pretrained='none', batch_size=4, lr=1e-5, warmup_epochs=5)}
-    PRESETS['official'] = {**PRESETS['paper'], 'variant': 'code', 'sampler': 'random', 'confidence': 'symmetric',
-                           'interaction_logits': 'scaled', 'interaction_weight': 0.5, 'warmup_epochs': 5}
+        'smoke': dict(world_scale='tiny', pretrained='none', batch_size=4, lr=1e-5, warmup_epochs=5, pad=10)}
+    PRESETS['official'] = {**PRESETS['paper'], 'variant': 'code', 'sampler': 'random', 'interaction_weight': 0.5,
+                           'warmup_epochs': 5, 'learn_temperature': True}
 
 # %% ../../nbs/10_unireid.ipynb #d16e01a0
 @patch
@@ -379,6 +412,7 @@ def check(self: UNIReIDConfig) -> None:
         if getattr(self, k) < 1: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive integer")
     if self.batch_size < 2: raise ConfigError(f"batch_size={self.batch_size}: InfoNCE needs at least 2 triples per batch")
     if self.lr <= 0 or self.temperature <= 0: raise ConfigError(f"lr={self.lr}, temperature={self.temperature}: expected positive values")
+    if self.pad < 0 or not 0 <= self.erasing <= 1: raise ConfigError(f"pad={self.pad}, erasing={self.erasing}: expected pad >= 0, erasing in [0, 1]")
     if self.pretrained == 'book' and self.backbone != TINY_CLIP:
         raise ConfigError(f"pretrained='book' is the book's {TINY_CLIP} CLIP, not {self.backbone!r}: give a weight file "
                           "(e.g. OpenAI's ViT-B-16.pt) or 'none'")
@@ -415,6 +449,34 @@ def paper_smoke_test(steps: int = 2, batch: int = 2, seed: int = 0) -> list[dict
         history.append({k: v.item() for k, v in terms.items()})
     return history
 
+# %% ../../nbs/10_unireid.ipynb #2580fba9
+def _mean_cosine(x: Tensor) -> float:
+    "Mean cosine similarity between the rows of `x`, itself excluded."
+    x = F.normalize(x, dim=1); n = len(x)
+    return float(((x @ x.T).sum() - n) / (n * n - n))
+
+def sketch_diagnosis(model: UNIReID, dataset: Dataset, probe_steps: int = 300, seed: int = 0) -> dict[str, float]:
+    "Zero-shot R1 of the three query types, feature collapse, and a linear probe of sketch->photo on the frozen features."
+    f = tri_features(model, dataset, progress=False)
+    res = evaluate_tri(f)
+    train = list({r.path: r for r in dataset.train}.values())
+    photos = extract_features(model, train, progress=False).feats
+    sketches = extract_features(model, [replace(r, path=dataset.sketch_path(r), modality='sketch') for r in train], progress=False).feats
+    photos, sketches, pids = F.normalize(photos, dim=1), F.normalize(sketches, dim=1), torch.tensor([r.pid for r in train])
+    g = torch.Generator().manual_seed(seed)
+    W = torch.eye(photos.shape[1], requires_grad=True); opt = torch.optim.Adam([W], lr=1e-3)
+    for _ in range(probe_steps):   # supervised InfoNCE, same-identity pairs positive, at tau 0.07
+        idx = torch.randperm(len(photos), generator=g)[:256]
+        logits = F.normalize(sketches[idx] @ W, dim=1) @ F.normalize(photos[idx] @ W, dim=1).T / 0.07
+        same = (pids[idx, None] == pids[None, idx]).float()
+        loss = -(logits.log_softmax(1) * same / same.sum(1, keepdim=True)).sum(1).mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+    with torch.no_grad():
+        probed = replace(f, gallery=f.gallery @ W, sketch=f.sketch @ W)
+    return {**{f'{t} R1': res[t]['R1'] for t in QUERY_TYPES}, 'sketch collapse': _mean_cosine(f.sketch),
+            'photo collapse': _mean_cosine(f.gallery), 'linear probe S->R R1': evaluate_tri(probed)['S->R']['R1'],
+            'chance S->R R1': chance_r1(f)['S->R']}
+
 # %% ../../nbs/10_unireid.ipynb #00ca689a
 TABLE2 = Table('unireid', 'table2', 'ablation of each component, Tri-CUHK-PEDES',
                rows={'t2r': Row('L_T->R', dict(tasks='T', dynamic=False, interaction=False)),
@@ -422,9 +484,16 @@ TABLE2 = Table('unireid', 'table2', 'ablation of each component, Tri-CUHK-PEDES'
                      'f2r': Row('L_F->R', dict(tasks='F', dynamic=False, interaction=False)),
                      'ls': Row('L_s', dict(dynamic=False, interaction=False)),
                      'dyn': Row('w Dynamic', dict(interaction=False)),
-                     'full': Row('w L_c')},
+                     'full': Row('w L_c'),
+                     'full-eq1': Row('w L_c, Eq. 4-5 on Eq. 1 alone', dict(confidence='query')),
+                     'full-cosine': Row('w L_c, Eq. 10 on raw cosines', dict(interaction_logits='cosine'))},
                comparisons=[('full', 't2r'), ('full', 's2r'), ('full', 'f2r'), ('ls', 't2r'), ('ls', 's2r'), ('ls', 'f2r'),
                             ('dyn', 'ls'), ('full', 'dyn')],
                showcase='full', paper='unireid', paper_table='Table 2')
 "Table 2: the three independently trained tasks (IITL), L_s, + dynamic training, + L_c (the full model)."
-TABLES = {'table2': TABLE2}
+SKETCH = Table('unireid', 'sketch', 'what a sketch query needs at the embedded budget',
+               rows={'pad10': Row('the paper\'s padding + random crop (pad 10)', dict(pad=10)),
+                     'captions-only': Row('CLIP pretrained on captions only (30% sketches for photos, 8 epochs)',
+                                          dict(pretrained='runs/pretrain_clip/captions-only/reidbook-tiny-clip.pt'))})
+"The diagnosis of the *Sketch queries* section: the full model with one thing of the embedded recipe undone."
+TABLES = {'table2': TABLE2, 'sketch': SKETCH}
