@@ -92,6 +92,13 @@ def ce_label_smooth(logits: Tensor, # (n, K) class scores
     return F.cross_entropy(logits, labels, label_smoothing=eps)
 
 # %% ../nbs/06_losses.ipynb #f5752c4d
+def _hardest(sim: Tensor, pos: Tensor, neg: Tensor) -> tuple[Tensor, Tensor]:
+    "One-hot masks of each row's least similar positive and most similar negative (rows without one stay empty)."
+    hp = sim.masked_fill(~pos, float('inf')).argmin(1, keepdim=True)
+    hn = sim.masked_fill(~neg, float('-inf')).argmax(1, keepdim=True)
+    one = lambda idx, ok: torch.zeros_like(pos).scatter_(1, idx, True) & ok
+    return one(hp, pos), one(hn, neg)
+
 @float32_loss
 def circle(x: Tensor, # (n, d) anchor features (normalised inside)
            labels: Tensor, # (n,) anchor identities
@@ -99,6 +106,7 @@ def circle(x: Tensor, # (n, d) anchor features (normalised inside)
            y_labels: Tensor | None = None, # (m,) candidate identities
            m: float = 0.25, # relaxation margin
            gamma: float = 128., # scale factor
+           hardest: bool = False, # keep only each anchor's least similar positive and most similar negative
           ) -> Tensor: # scalar, mean over valid anchors
     "Pair-wise circle loss (Sun et al. 2020) on cosine similarities between anchors and candidates."
     _check_pairs(x, labels, y, y_labels)
@@ -106,6 +114,7 @@ def circle(x: Tensor, # (n, d) anchor features (normalised inside)
     sim = xn @ (xn if y is None else F.normalize(y, dim=1)).T
     pos, neg = pair_masks(labels, y_labels)
     valid = _valid_anchors(pos, neg)
+    if hardest: pos, neg = _hardest(sim.detach(), pos, neg)
     alpha_p = (1 + m - sim.detach()).clamp_min(0)
     alpha_n = (sim.detach() + m).clamp_min(0)
     logit_p = (-gamma * alpha_p * (sim - (1 - m))).masked_fill(~pos, float('-inf'))
