@@ -665,10 +665,10 @@ def _train_saliency(config: SaliencyConfig, checkpoint: Path, progress: bool, t0
     seed_everything(config.seed)
     model = U2Net(u2net_widths(config.mid, config.out))
     size = tuple(config.image_size)
+    loader = make_loader(MaskedPairs(train, config.flip), config.batch_size, seed=config.seed)
     tcfg = TrainConfig(epochs=config.epochs, lr=config.lr, optimizer='adam', betas=(0.9, 0.999), eps=1e-8, schedule='constant',
-                       eval_every=0, checkpoint_every=1, seed=config.seed, progress=progress)
-    trainer = Trainer(model, lambda m, b: saliency_loss(m, b, size), make_loader(MaskedPairs(train, config.flip), config.batch_size, seed=config.seed),
-                      tcfg, run_dir=_run_dir(checkpoint, config))
+                       eval_every=0, log_every=max(1, len(loader) // 10), checkpoint_every=1, seed=config.seed, progress=progress)
+    trainer = Trainer(model, lambda m, b: saliency_loss(m, b, size), loader, tcfg, run_dir=_run_dir(checkpoint, config))
     resumed = trainer.checkpoint_path.is_file()
     fit = trainer.fit()
     box_h, box_w, _ = fit_centred_box(train.masks)
@@ -685,7 +685,7 @@ def _train_saliency(config: SaliencyConfig, checkpoint: Path, progress: bool, t0
                 'held_out_pids': sorted(int(p) for p in np.unique(test.pids)),
                 'iou': iou, 'centred_box': {'height': box_h, 'width': box_w},
                 'params': sum(p.numel() for p in model.parameters()), 'epochs': fit['epochs'], 'steps': fit['steps'],
-                'history': read_metrics(trainer.run_dir, kind='epoch'), 'resumed': resumed,
+                'history': read_metrics(trainer.run_dir), 'resumed': resumed,   # step records (10 per epoch) and epoch records
                 'train_time_s': fit['train_time_s'], 'data_time_s': fit['data_time_s'],
                 'total_time_s': round(time.perf_counter() - t0, 1), 'threads': torch.get_num_threads(),
                 'load_average': [round(v, 2) for v in load], 'cpu_count': os.cpu_count(), 'torch': torch.__version__}
