@@ -197,7 +197,8 @@ def changes(self: ExperimentConfig, other: ExperimentConfig | None = None) -> di
 EXPERIMENTS: dict[str, str] = {'pretrain_clip': 'reidbook.pretrain:PretrainConfig',
                                'ot_benchmark': 'reidbook.ot:OTBenchmarkConfig',
                                'unireid': 'reidbook.methods.unireid:UNIReIDConfig',
-                               'otla': 'reidbook.methods.otla:OTLAConfig'}
+                               'otla': 'reidbook.methods.otla:OTLAConfig',
+                               'saliency': 'reidbook.pretrain:SaliencyConfig'}
 
 def _check_experiment(experiment: str) -> str:
     if experiment not in EXPERIMENTS:
