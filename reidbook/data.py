@@ -23,7 +23,7 @@ from .core import data_dir
 
 # %% auto #0
 __all__ = ['MODALITIES', 'IMAGE_SUFFIXES', 'FORMATS', 'SYSU_RGB_CAMS', 'SYSU_IR_CAMS', 'SYSU_GALLERY_CAMS', 'REGDB_DIRECTIONS',
-           'MASK1K_STYLES', 'TEXT_SPLITS', 'DATASET_NAMES', 'NORMALIZATION', 'IMAGE_CACHE', 'Record',
+           'MASK1K_STYLES', 'TEXT_SPLITS', 'SBIR_SPLITS', 'DATASET_NAMES', 'NORMALIZATION', 'IMAGE_CACHE', 'Record',
            'DatasetFormatError', 'Dataset', 'load_dataset', 'apportion', 'ImageReadError', 'load_image',
            'verify_images', 'Transforms', 'modality_transform', 'build_transforms', 'Preprocess', 'ImageCache',
            'FastCompose', 'fast_transform', 'ImageDataset', 'PairedDataset', 'PKSampler', 'CrossModalSampler']
@@ -557,6 +557,148 @@ def _read_text_dataset(ctx: _Context, sketch_dir: str | None = 'auto',
                                 'gallery': f"{file.name} entries with split 'test'"})
 
 
+# %% ../nbs/04_data.ipynb #9fe351c9
+SBIR_SPLITS = ('train', 'test')
+_SBIR_SKETCH = re.compile(r'(.+)_(\d+)')   # sketch stem = <photo stem>_<k>; the photo stem may itself hold '_'
+
+class _SbirSplit(NamedTuple):
+    photos: dict[str, Path]    # photo stem -> file
+    sketches: dict[str, Path]  # sketch stem -> file
+    photo_src: str             # where the split's photos / sketches are named (for messages)
+    sketch_src: str
+
+def _unique_stems(paths: Sequence[Path], what: str) -> dict[str, Path]:
+    "stem -> path; two files with one stem (e.g. `12.png` and `12.jpg`) are an error naming both."
+    out = {}
+    for p in paths:
+        if out.setdefault(p.stem, p) != p: raise DatasetFormatError(f"{p}: a second {what} named {p.stem!r} (after {out[p.stem].name})")
+    return out
+
+def _sbir_folders(root: Path, split: str) -> _SbirSplit:
+    "Paired-folder layout: sketches in `<split>A/`, photos in `<split>B/`."
+    return _SbirSplit(_unique_stems(_list_images(root/f'{split}B'), 'photo'),
+                      _unique_stems(_list_images(root/f'{split}A'), 'sketch'), f'{split}B/', f'{split}A/')
+
+def _sbir_list(file: Path, folder: Path, what: str) -> dict[str, Path]:
+    "One file name per line of `file`; the image is `folder/<stem>.png` (a sketch's vector `.svg` name maps to its PNG)."
+    out = {}
+    for n, line in _lines(file):
+        where, stem = f"{file}, line {n}", Path(line).stem
+        if '/' in line or '\\' in line or not stem:
+            raise DatasetFormatError(f"{where}: {line!r}; expected a bare file name such as 2429245009.png")
+        if stem in out: raise DatasetFormatError(f"{where}: {what} {stem!r} listed twice")
+        out[stem] = _require_file(folder/f'{stem}.png', where)
+    return out
+
+def _sbir_folder(root: Path, names: Sequence[str], what: str) -> Path:
+    "The first of `names` that is a folder of `root`, else an error naming them and what they hold."
+    for name in names:
+        if (root/name).is_dir(): return root/name
+    raise FileNotFoundError(f"{root}: no folder {' or '.join(f'{n}/' for n in names)}; expected the {what}")
+
+def _sbir_lists(root: Path, photo_dir: Path, sketch_dir: Path, split: str) -> _SbirSplit:
+    "SketchX release: the photos and sketches that `photo_<split>.txt` and `sketch_<split>.txt` name."
+    return _SbirSplit(_sbir_list(root/f'photo_{split}.txt', photo_dir, 'photo'), _sbir_list(root/f'sketch_{split}.txt', sketch_dir, 'sketch'),
+                      f'photo_{split}.txt', f'sketch_{split}.txt')
+
+def _read_sbir(ctx: _Context, prefix: str) -> Dataset:
+    "QMUL-ShoeV2 / ChairV2: the sketches of photo `<name>` are `<name>_<k>`; every test photo is in the gallery."
+    folders = (ctx.root/'trainA').is_dir()
+    if folders: dirs, splits = (), {s: _sbir_folders(ctx.root, s) for s in SBIR_SPLITS}
+    else:
+        dirs = (_sbir_folder(ctx.root, [f'{prefix}_photo'], 'photos <name>.png'),   # TC-Net keeps rendered PNGs in _sketch/
+                _sbir_folder(ctx.root, [f'{prefix}_sketch_png', f'{prefix}_sketch'], 'rendered sketches <name>_<k>.png'))
+        splits = {s: _sbir_lists(ctx.root, *dirs, s) for s in SBIR_SPLITS}
+    _check_disjoint(ctx.root, 'photos', {v.photo_src: set(v.photos) for v in splits.values()})
+    _check_disjoint(ctx.root, 'sketches', {v.sketch_src: set(v.sketches) for v in splits.values()})
+    pid = {stem: i for i, stem in enumerate(sorted(s for v in splits.values() for s in v.photos))}
+    records, unsketched = {}, {}
+    for split, v in splits.items():
+        drawn = defaultdict(list)
+        for stem, path in v.sketches.items():
+            m = _SBIR_SKETCH.fullmatch(stem)
+            if m is None: raise DatasetFormatError(f"{path}: sketch name {stem!r}; expected <photo name>_<number> (e.g. 2429245009_1)")
+            if m[1] not in v.photos:
+                raise DatasetFormatError(f"{path}: sketch of photo {m[1]!r}, which is not among the {split} photos "
+                                         f"({v.photo_src}); expected every sketch's photo in its split")
+            drawn[m[1]].append(ctx.record(path, pid[m[1]], -1, 'sketch', m[1]))
+        records[split] = ([ctx.record(p, pid[s], 0, 'rgb', s) for s, p in sorted(v.photos.items())],
+                          [r for s in sorted(drawn) for r in drawn[s]])
+        unsketched[split] = len(set(v.photos) - set(drawn))
+    listed = {p for v in splits.values() for p in (*v.photos.values(), *v.sketches.values())}
+    unlisted = sum(p not in listed for d in dirs for p in _list_images(d))   # SketchX release: images no list names
+    (train_photos, train_sketches), (gallery, query) = records['train'], records['test']
+    return ctx.dataset(train_photos + train_sketches, query, gallery,
+                       {'layout': 'folders' if folders else 'lists', 'photos_without_sketch': unsketched,
+                        'unlisted_images': unlisted, 'ranks': (1, 10)},
+                       sources={'train': f"{splits['train'].photo_src} and {splits['train'].sketch_src}",
+                                'query': splits['test'].sketch_src, 'gallery': splits['test'].photo_src})
+
+_SBIR_MARKERS = ('trainA|photo_train.txt', 'testA|photo_test.txt')
+
+@_register('shoev2', ('ShoeV2', 'ShoeV2_F'), _SBIR_MARKERS)
+def _read_shoev2(ctx: _Context) -> Dataset: return _read_sbir(ctx, 'ShoeV2')
+
+@_register('chairv2', ('ChairV2', 'ChairV2_F'), _SBIR_MARKERS)
+def _read_chairv2(ctx: _Context) -> Dataset: return _read_sbir(ctx, 'ChairV2')
+
+# %% ../nbs/04_data.ipynb #251f8a4f
+_CUHK_PHOTO = re.compile(r'([fm]1?)-(\d{3})-(\d{2})\.jpg', re.IGNORECASE)
+_CUHK_SKETCH = re.compile(r'([fm][12]?)-(\d{3})-(\d{2})-sz1\.jpg', re.IGNORECASE)
+_CUHK_GROUPS = {'f': 1, 'f1': 2, 'm': 3, 'm1': 4}   # identity = 1000 * group + number: f-005 -> 1005, m1-041 -> 4041
+
+def _cuhk_key(m: re.Match) -> tuple[str, int]:
+    "(photo name without suffix, identity): a sketch's `F2`/`M2` prefix folds to the photo's `f`/`m`."
+    group = m[1].lower().replace('2', '')
+    return f'{group}-{m[2]}-{m[3]}', 1000 * _CUHK_GROUPS[group] + int(m[2])
+
+_CUFSF_SKETCH = re.compile(r'(\d{5})\.jpg', re.IGNORECASE)
+_CUFSF_PHOTO = re.compile(r'(\d{5})[^/]*\.(?:jpg|jpeg|png|bmp)', re.IGNORECASE)
+
+def _face_images(folder: Path, pattern: re.Pattern, key: Callable[[re.Match], tuple], what: str) -> dict[tuple, Path]:
+    "(name, identity) -> file for one folder; two files of one identity are an error naming both."
+    out, seen = {}, {}
+    for p in _list_images(folder):
+        k = key(_match(pattern, p.name, p))
+        if seen.setdefault(k[1], p) != p:
+            raise DatasetFormatError(f"{p}: a second {what} of identity {k[1]} (after {seen[k[1]].name}); expected one {what} per face")
+        out[k] = p
+    return out
+
+def _read_face_pairs(ctx: _Context, photo_dir: str, sketch_dir: str, photos: dict, sketches: dict,
+                     trial: int, num_train: int) -> Dataset:
+    "Face photo-sketch pairs split at random into `num_train` training and the rest test identities, seeded by `trial`."
+    check_number('trial', trial, integer=True, low='>=0')
+    by_pid = {pid: p for (_, pid), p in photos.items()}
+    for (name, pid), s in sketches.items():
+        if pid not in by_pid:
+            raise DatasetFormatError(f"{s}: sketch of {name!r}, whose photo is not in {ctx.root/photo_dir}; expected one photo per sketch")
+    ids = sorted(pid for _, pid in sketches)
+    if isinstance(num_train, bool) or not isinstance(num_train, (int, np.integer)) or not 0 < num_train < len(ids):
+        raise ValueError(f"num_train={num_train!r}: expected an integer 1..{len(ids) - 1} (the tree holds {len(ids)} pairs)")
+    train_ids = set(random.Random(trial).sample(ids, num_train))
+    sketch_of = {pid: s for (_, pid), s in sketches.items()}
+    sketch = lambda i: ctx.record(sketch_of[i], i, -1, 'sketch', str(i))
+    photo = lambda i: ctx.record(by_pid[i], i, 0, 'rgb', str(i))
+    test_ids = [i for i in ids if i not in train_ids]
+    return ctx.dataset([r for i in sorted(train_ids) for r in (photo(i), sketch(i))], [sketch(i) for i in test_ids],
+                       [photo(i) for i in test_ids],
+                       {'trial': trial, 'num_train': num_train, 'unpaired_photos': len(set(by_pid) - set(ids)), 'ranks': (1,)},
+                       sources={'train': f'{sketch_dir}/ and {photo_dir}/', 'query': f'{sketch_dir}/', 'gallery': f'{photo_dir}/'})
+
+@_register('cuhk_student', ('CUHK-student-dataset', 'CUHK_student'), ('photo', 'sketch'))
+def _read_cuhk_student(ctx: _Context, trial: int = 0, num_train: int = 88) -> Dataset:
+    photos = _face_images(ctx.root/'photo', _CUHK_PHOTO, _cuhk_key, 'photo')
+    sketches = _face_images(ctx.root/'sketch', _CUHK_SKETCH, _cuhk_key, 'sketch')
+    return _read_face_pairs(ctx, 'photo', 'sketch', photos, sketches, trial, num_train)
+
+@_register('cufsf', ('CUFSF',), ('original_sketch', 'original_photo'))
+def _read_cufsf(ctx: _Context, trial: int = 0, num_train: int = 500) -> Dataset:
+    key = lambda m: (m[1], int(m[1]))
+    photos = _face_images(ctx.root/'original_photo', _CUFSF_PHOTO, key, 'photo')
+    sketches = _face_images(ctx.root/'original_sketch', _CUFSF_SKETCH, key, 'sketch')
+    return _read_face_pairs(ctx, 'original_photo', 'original_sketch', photos, sketches, trial, num_train)
+
 # %% ../nbs/04_data.ipynb #e9346e98
 DATASET_NAMES = tuple(FORMATS)
 
@@ -564,10 +706,15 @@ DATASET_NAMES = tuple(FORMATS)
 class ImageReadError(OSError):
     "An image file that cannot be opened or decoded."
 
+def _on_white(im: Image.Image) -> Image.Image:
+    "An image with transparency composited on white paper (so strokes drawn on a transparent canvas stay visible)."
+    if im.mode not in ('RGBA', 'LA', 'PA') and not (im.mode == 'P' and 'transparency' in im.info): return im
+    return Image.alpha_composite(Image.new('RGBA', im.size, (255, 255, 255, 255)), im.convert('RGBA'))
+
 def load_image(path: str | Path) -> Image.Image:
-    "Open an image fully decoded as 3-channel RGB, or raise `ImageReadError` naming the file."
+    "Open an image fully decoded as 3-channel RGB (transparent pixels white), or raise `ImageReadError` naming the file."
     try:
-        with Image.open(path) as im: return im.convert('RGB')
+        with Image.open(path) as im: return _on_white(im).convert('RGB')
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise ImageReadError(f"{path}: cannot read image ({e}); expected a readable JPEG/PNG/BMP file") from e
 

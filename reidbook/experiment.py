@@ -198,6 +198,7 @@ EXPERIMENTS: dict[str, str] = {'pretrain_clip': 'reidbook.pretrain:PretrainConfi
                                'ot_benchmark': 'reidbook.ot:OTBenchmarkConfig',
                                'unireid': 'reidbook.methods.unireid:UNIReIDConfig',
                                'otla': 'reidbook.methods.otla:OTLAConfig',
+                               'saliency': 'reidbook.pretrain:SaliencyConfig',
                                'dalnet': 'reidbook.methods.dalnet:DALNetConfig'}
 
 def _check_experiment(experiment: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os, shutil, time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, ClassVar, Literal, Mapping, Sequence
 
@@ -20,23 +21,27 @@ from torchvision.transforms import v2
 from tqdm import tqdm
 
 from .core import checkpoints_dir, file_lock, load_json, model_mode, save_json, seed_everything, to_jsonable
-from .backbones import TINY_CLIP, ReidCLIP, build_clip, save_clip
+from .backbones import TINY_CLIP, ReidCLIP, U2Net, build_clip, load_u2net, save_clip, save_u2net, u2net_input, u2net_saliency, u2net_widths
 import open_clip  # after reidbook.backbones, which imports it without tqdm's notebook warning
 from .data import NORMALIZATION, FastCompose, Record, load_dataset, modality_transform, load_image
 from .experiment import ConfigError, ExperimentConfig
 from .engine import Trainer, TrainConfig, make_loader, read_metrics
 from .losses import infonce
 from .metrics import evaluate_text_to_image, evaluate_tri_pedes, rank_summary
-from .synth import ATTRIBUTES, ensure_world
+from .synth import ATTRIBUTES, ensure_world, mask_path
 from .viz import ComparisonTable
 
 # %% auto #0
-__all__ = ['Choices', 'SYNTHPED_QUESTIONS', 'SYNTHPED_CHOICES', 'NO_DECAY', 'CaptionedImages', 'group_captions', 'load_images',
-           'to_model_input', 'CaptionPairs', 'caption_pairs', 'clip_loss', 'encode_images', 'encode_texts',
-           'text_to_image_retrieval', 'attribute_probabilities', 'answer_attribute_questions', 'attribute_accuracy',
-           'ZeroShotBench', 'zero_shot_bench', 'caption_bench', 'PretrainConfig', 'default_checkpoint', 'manifest_path',
-           'initial_clip', 'pretrain_clip', 'is_pretrained', 'ensure_pretrained_clip', 'retrieval_table',
-           'attribute_table', 'attribute_figure', 'answers_figure']
+__all__ = ['Choices', 'SYNTHPED_QUESTIONS', 'SYNTHPED_CHOICES', 'NO_DECAY', 'SALIENCY_TERMS', 'CaptionedImages', 'group_captions',
+           'load_images', 'to_model_input', 'CaptionPairs', 'caption_pairs', 'clip_loss', 'encode_images',
+           'encode_texts', 'text_to_image_retrieval', 'attribute_probabilities', 'answer_attribute_questions',
+           'attribute_accuracy', 'ZeroShotBench', 'zero_shot_bench', 'caption_bench', 'PretrainConfig',
+           'default_checkpoint', 'manifest_path', 'initial_clip', 'pretrain_clip', 'is_pretrained',
+           'ensure_pretrained_clip', 'ensure_checkpoint', 'retrieval_table', 'attribute_table', 'attribute_figure',
+           'answers_figure', 'SaliencyConfig', 'MaskedPhotos', 'load_masked_photos', 'held_out_photos',
+           'deep_supervision_terms', 'saliency_loss', 'mask_iou', 'centred_box', 'fit_centred_box', 'MaskedPairs',
+           'saliency_iou', 'default_saliency_checkpoint', 'train_saliency', 'ensure_saliency', 'saliency_maps',
+           'saliency_figure']
 
 # %% ../nbs/09_pretrain.ipynb #7f2b1902
 @dataclass
@@ -445,10 +450,16 @@ def ensure_pretrained_clip(config: PretrainConfig | None = None, # default: the 
                            progress: bool = True,
                           ) -> Path: # the checkpoint, for `build_clip(..., pretrained=path)`
     "The pretrained tiny CLIP checkpoint, pretraining it first when missing or made with another config."
-    config = config or PretrainConfig()
-    checkpoint = Path(checkpoint or default_checkpoint())
-    with file_lock(checkpoint, 'pretraining'):  # another process pretraining it: wait, then reuse its checkpoint
-        if force or not is_pretrained(checkpoint, config): pretrain_clip(config, checkpoint, progress)
+    return ensure_checkpoint(Path(checkpoint or default_checkpoint()), config or PretrainConfig(), pretrain_clip,
+                             'pretraining', force, progress)
+
+def ensure_checkpoint(checkpoint: Path, config: ExperimentConfig,
+                      train: Callable[[ExperimentConfig, Path, bool], dict], # (config, checkpoint, progress) -> manifest
+                      what: str, force: bool = False, progress: bool = True) -> Path:
+    """`checkpoint`, made by `train` first when it is missing or its manifest records another config; under a file lock,
+    so another process making it is waited for and its checkpoint reused."""
+    with file_lock(checkpoint, what):
+        if force or not is_pretrained(checkpoint, config): train(config, checkpoint, progress)
     return checkpoint
 
 # %% ../nbs/09_pretrain.ipynb #4c7d9da2
@@ -497,4 +508,227 @@ def answers_figure(model: ReidCLIP, images: Tensor, # (n, 3, H, W) uint8 photos
             t = truth[j] or {}
             lines = [l + (' ✓' if t[q] == answers[q][j] else f' ✗ ({t[q]})') for q, l in zip(questions, lines) if t.get(q) in choices[q]]
         ax.text(0, 1.02, '\n'.join(lines), transform=ax.transAxes, fontsize=6.5, va='bottom')
+    return fig
+
+# %% ../nbs/09_pretrain.ipynb #40003d07
+@dataclass
+class SaliencyConfig(ExperimentConfig):
+    "Everything that determines the book's saliency net (a small U^2-NetP-family net trained on the corpus's masks)."
+    world_scale: Literal['tiny', 'default', 'large'] = 'default' # SynthPed world (`reidbook.synth.ensure_world`)
+    world_seed: int = 0
+    mid: int = 8 # RSU inner width (U^2-NetP: 16)
+    out: int = 16 # stage output width (U^2-NetP: 64)
+    image_size: tuple[int, int] = (64, 32) # (H, W) network input; maps are resized back to the photos' size
+    epochs: int = 2
+    batch_size: int = 32
+    lr: float = 1e-3 # Adam as the official script: betas (0.9, 0.999), eps 1e-8, no weight decay, constant rate
+    flip: float = 0.5 # horizontal flip probability (photo and mask together)
+    held_out: int = 150 # pretraining identities kept out of training for the IoU
+    seed: int = 0
+    threads: int = 1 # torch CPU threads while training and measuring (0: torch's default); see the text
+    force: bool = False # train even if an up-to-date checkpoint exists
+    RUNTIME: ClassVar[tuple[str, ...]] = ('threads', 'force')
+    PRESETS: ClassVar[dict] = {'smoke': dict(world_scale='tiny', epochs=1, batch_size=4, held_out=2)}
+
+    def check(self):
+        for k in ('mid', 'out', 'epochs', 'batch_size', 'held_out'):
+            if getattr(self, k) < 1: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive integer")
+        if len(self.image_size) != 2 or min(self.image_size) < 8:
+            raise ConfigError(f"image_size={self.image_size}: expected (H, W), both at least 8")
+        if not 0 <= self.flip <= 1: raise ConfigError(f"flip={self.flip}: expected a probability in [0, 1]")
+
+# %% ../nbs/09_pretrain.ipynb #d937c633
+@dataclass
+class MaskedPhotos:
+    "Photos with their foreground masks and identities, in memory."
+    photos: Tensor # (n, 3, H, W) uint8
+    masks: Tensor # (n, H, W) bool
+    pids: np.ndarray # (n,) identity of each photo
+
+    def __len__(self) -> int: return len(self.photos)
+    def subset(self, keep: np.ndarray) -> MaskedPhotos:
+        "The photos where the boolean array `keep` is True."
+        k = torch.from_numpy(np.asarray(keep, bool))
+        return MaskedPhotos(self.photos[k], self.masks[k], self.pids[np.asarray(keep, bool)])
+
+def load_masked_photos(corpus: str | Path, # a SynthPed-Captions folder (with masks/)
+                       size: tuple[int, int] = (128, 64), # (H, W) the photos and masks are resized to
+                       progress: bool = True,
+                      ) -> MaskedPhotos:
+    "The corpus's photos and their foreground masks."
+    data = group_captions(load_dataset('cuhk_pedes', corpus, require_test=False).train)
+    masks = [mask_path(Path(p)) for p in data.paths]
+    missing = [str(m) for m in masks if not m.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{corpus}: {len(missing)} of {len(masks)} photos have no foreground mask (first: {missing[0]}); "
+                                "a SynthPed world from before the masks is completed by reidbook.synth.ensure_world")
+    return MaskedPhotos(load_images(data.paths, size, progress), load_images(masks, size, progress)[:, 0] > 127,
+                        np.asarray(data.pids))
+
+def held_out_photos(pids: Sequence[int], # identity of each photo
+                    n: int, # identities to hold out
+                    seed: int = 0,
+                   ) -> np.ndarray: # (len(pids),) bool: the photos of the held-out identities
+    "Hold out `n` whole identities, drawn with `seed`."
+    ids = np.unique(pids)
+    if not 0 < n < len(ids): raise ValueError(f"held_out={n}: expected between 1 and {len(ids) - 1} of the {len(ids)} identities")
+    return np.isin(pids, np.random.default_rng(seed).choice(ids, n, replace=False))
+
+# %% ../nbs/09_pretrain.ipynb #7aaac307
+SALIENCY_TERMS = ('fused', 'side1', 'side2', 'side3', 'side4', 'side5', 'side6')
+
+def deep_supervision_terms(logits: Tensor, # (B, 7, h, w): fused, then side maps 1..6 (`U2Net(..., logits=True)`)
+                           target: Tensor, # (B, 1, h, w) mask in [0, 1]
+                          ) -> dict[str, Tensor]: # term -> mean binary cross-entropy
+    "The seven binary cross-entropies of U^2-Net's deep supervision, by name."
+    if logits.shape[1] != 7 or target.shape[1] != 1 or logits.shape[-2:] != target.shape[-2:]:
+        raise ValueError(f"logits must be (B, 7, h, w) and target (B, 1, h, w) of the same size, got "
+                         f"{tuple(logits.shape)} and {tuple(target.shape)}")
+    bce = F.binary_cross_entropy_with_logits(logits, target.expand_as(logits), reduction='none').mean((0, 2, 3))
+    return dict(zip(SALIENCY_TERMS, bce))
+
+def saliency_loss(model: U2Net, batch: Mapping[str, Tensor], size: tuple[int, int] = (64, 32)) -> dict[str, Tensor]:
+    "The `Trainer` loss: photos (uint8) prepared by `u2net_input` at `size`, masks area-averaged to `size`."
+    target = F.interpolate(batch['mask'].float()[:, None], size=tuple(size), mode='area')
+    return deep_supervision_terms(model(u2net_input(batch['image'], size), logits=True), target)
+saliency_loss.term_names = SALIENCY_TERMS
+
+# %% ../nbs/09_pretrain.ipynb #3d8183c0
+def mask_iou(pred: Tensor, truth: Tensor) -> Tensor:
+    "Per-image intersection over union of boolean masks (n, H, W) -> (n,); 1 where both are empty."
+    if pred.shape != truth.shape: raise ValueError(f"pred {tuple(pred.shape)} and truth {tuple(truth.shape)} must have one shape")
+    pred, truth = pred.bool(), truth.bool()
+    inter, union = (pred & truth).sum((-2, -1)).float(), (pred | truth).sum((-2, -1)).float()
+    return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
+
+def centred_box(size: tuple[int, int], height: float, width: float) -> Tensor:
+    "(H, W) bool: a box of `height` x `width` (fractions of the image) in the centre."
+    H, W = size; h, w = max(1, round(height * H)), max(1, round(width * W))
+    box = torch.zeros(H, W, dtype=torch.bool); box[(H - h) // 2:(H - h) // 2 + h, (W - w) // 2:(W - w) // 2 + w] = True
+    return box
+
+def fit_centred_box(masks: Tensor, # (n, H, W) bool
+                    grid: Sequence[float] = tuple(np.round(np.arange(1, 11) / 10, 2)),
+                   ) -> tuple[float, float, float]: # (height, width, mean IoU on `masks`)
+    "The centred box (height, width on `grid`) with the best mean IoU over `masks`."
+    n, H, W = masks.shape
+    S = F.pad(masks.float().cumsum(1).cumsum(2), (1, 0, 1, 0))   # S[:, y, x] = foreground pixels above-left of (y, x)
+    area, best = masks.sum((1, 2)).float(), (0., 0., -1.)
+    for fh in grid:
+        for fw in grid:
+            box = centred_box((H, W), fh, fw); ys, xs = box.any(1).nonzero(), box.any(0).nonzero()
+            y0, y1, x0, x1 = ys.min().item(), ys.max().item() + 1, xs.min().item(), xs.max().item() + 1
+            inter = S[:, y1, x1] - S[:, y0, x1] - S[:, y1, x0] + S[:, y0, x0]
+            union = area + box.sum() - inter
+            iou = torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union)).mean().item()
+            if iou > best[2]: best = (float(fh), float(fw), iou)
+    return best
+
+# %% ../nbs/09_pretrain.ipynb #15580c99
+class MaskedPairs(TorchDataset):
+    "(photo, mask) items of a `MaskedPhotos`, both flipped together with probability `flip`."
+    def __init__(self, data: MaskedPhotos, flip: float = 0.5): self.data, self.flip = data, flip
+    def __len__(self) -> int: return len(self.data)
+    def __getitem__(self, i: int) -> dict:
+        img, m = self.data.photos[i], self.data.masks[i]
+        if torch.rand(()) < self.flip: img, m = img.flip(-1), m.flip(-1)
+        return {'image': img, 'mask': m}
+
+def saliency_iou(model: U2Net, data: MaskedPhotos, size: tuple[int, int], threshold: float = 0.5) -> float:
+    "Mean IoU of the thresholded maps (at the photos' size) against the masks."
+    return mask_iou(u2net_saliency(model, data.photos, size, minmax=False) > threshold, data.masks).mean().item()
+
+def default_saliency_checkpoint() -> Path:
+    "`<data>/checkpoints/reidbook-saliency.pt`, the book's saliency net."
+    return checkpoints_dir()/'reidbook-saliency.pt'
+
+def train_saliency(config: SaliencyConfig | None = None,
+                   checkpoint: str | Path | None = None, # where to save; default `default_saliency_checkpoint()`
+                   progress: bool = True,
+                  ) -> dict: # the manifest (also written to `manifest_path(checkpoint)`)
+    "Train the saliency net on the corpus's masks; save weights and manifest; return the manifest."
+    config, t0, load = config or SaliencyConfig(), time.perf_counter(), os.getloadavg()
+    checkpoint = Path(checkpoint or default_saliency_checkpoint())
+    threads = torch.get_num_threads()
+    if config.threads: torch.set_num_threads(config.threads)
+    try:
+        with file_lock(checkpoint, 'saliency training'): return _train_saliency(config, checkpoint, progress, t0, load)
+    finally: torch.set_num_threads(threads)
+
+def _train_saliency(config: SaliencyConfig, checkpoint: Path, progress: bool, t0: float, load: tuple) -> dict:
+    world = ensure_world(scale=config.world_scale, seed=config.world_seed, formats=['synthped_captions'], progress=progress)
+    data = load_masked_photos(world/'SynthPed-Captions', progress=progress)
+    held = held_out_photos(data.pids, config.held_out, config.seed)
+    train, test = data.subset(~held), data.subset(held)
+    if len(train) < config.batch_size:
+        raise ValueError(f"batch_size={config.batch_size} is larger than the training photos ({len(train)} at {world})")
+    seed_everything(config.seed)
+    model = U2Net(u2net_widths(config.mid, config.out))
+    size = tuple(config.image_size)
+    loader = make_loader(MaskedPairs(train, config.flip), config.batch_size, seed=config.seed)
+    tcfg = TrainConfig(epochs=config.epochs, lr=config.lr, optimizer='adam', betas=(0.9, 0.999), eps=1e-8, schedule='constant',
+                       eval_every=0, log_every=max(1, len(loader) // 10), checkpoint_every=1, seed=config.seed, progress=progress)
+    trainer = Trainer(model, lambda m, b: saliency_loss(m, b, size), loader, tcfg, run_dir=_run_dir(checkpoint, config))
+    resumed = trainer.checkpoint_path.is_file()
+    fit = trainer.fit()
+    box_h, box_w, _ = fit_centred_box(train.masks)
+    iou = {'model': saliency_iou(model, test, size),
+           'all_foreground': mask_iou(torch.ones_like(test.masks), test.masks).mean().item(),
+           'centred_box': mask_iou(centred_box(test.masks.shape[1:], box_h, box_w).expand_as(test.masks), test.masks).mean().item()}
+    tmp = save_u2net(model, checkpoint.with_suffix('.tmp'))
+    os.replace(tmp, checkpoint)
+    trainer.checkpoint_path.unlink(missing_ok=True)   # optimizer state: only needed to resume
+    manifest = {'checkpoint': checkpoint.name, 'config': config.recipe(),
+                'world': {'root': str(world), 'scale': config.world_scale, 'seed': config.world_seed},
+                'data': {'train_photos': len(train), 'held_out_photos': len(test), 'train_ids': len(np.unique(train.pids)),
+                         'held_out_ids': len(np.unique(test.pids)), 'image_size': list(data.photos.shape[-2:])},
+                'held_out_pids': sorted(int(p) for p in np.unique(test.pids)),
+                'iou': iou, 'centred_box': {'height': box_h, 'width': box_w},
+                'params': sum(p.numel() for p in model.parameters()), 'epochs': fit['epochs'], 'steps': fit['steps'],
+                'history': read_metrics(trainer.run_dir), 'resumed': resumed,   # step records (10 per epoch) and epoch records
+                'train_time_s': fit['train_time_s'], 'data_time_s': fit['data_time_s'],
+                'total_time_s': round(time.perf_counter() - t0, 1), 'threads': torch.get_num_threads(),
+                'load_average': [round(v, 2) for v in load], 'cpu_count': os.cpu_count(), 'torch': torch.__version__}
+    save_json(manifest, manifest_path(checkpoint))
+    return manifest
+
+def ensure_saliency(config: SaliencyConfig | None = None, # default: the book's recipe, `SaliencyConfig()`
+                    checkpoint: str | Path | None = None, # default `default_saliency_checkpoint()`
+                    force: bool = False, # train even if an up-to-date checkpoint exists
+                    progress: bool = True,
+                   ) -> Path: # the checkpoint, for `saliency_maps` or `reidbook.backbones.load_u2net`
+    "The book's saliency net, trained first when missing or made with another config."
+    return ensure_checkpoint(Path(checkpoint or default_saliency_checkpoint()), config or SaliencyConfig(), train_saliency,
+                             'saliency training', force, progress)
+
+@lru_cache(maxsize=4)
+def _saliency_net(path: str, mtime_ns: int) -> tuple[U2Net, tuple[int, int]]:
+    m = manifest_path(path)
+    if not m.is_file():
+        raise FileNotFoundError(f"{path}: no manifest {m.name} beside it, so not a net of `ensure_saliency`; for a released "
+                                "u2net.pth use reidbook.backbones.load_u2net and u2net_saliency (the official recipe)")
+    return load_u2net(path, small=True), tuple(load_json(m)['config']['image_size'])
+
+def saliency_maps(photos: Tensor, # (B, 3, H, W) photos, uint8 or float in any scale
+                  checkpoint: str | Path | None = None, # default: `ensure_saliency()` (trained on first use)
+                 ) -> Tensor: # (B, H, W) in [0, 1]: how much each pixel is the person
+    "Saliency maps of a batch of photos from the book's saliency net, at the photos' size."
+    path = Path(checkpoint) if checkpoint is not None else ensure_saliency(progress=False)
+    model, size = _saliency_net(str(path), path.stat().st_mtime_ns)
+    return u2net_saliency(model, photos, size, minmax=False)
+
+def saliency_figure(photos: Tensor, # (n, 3, H, W) uint8
+                    masks: Tensor | None, # (n, H, W) true foreground masks, or None
+                    maps: Tensor, # (n, H, W) predicted maps in [0, 1]
+                    title: str | None = None) -> Figure:
+    "Photos, their masks (if given) and the predicted maps, one column per photo."
+    rows = [('photo', photos.permute(0, 2, 3, 1).numpy(), None)] + ([('mask', masks.numpy(), 'gray')] if masks is not None else [])
+    rows.append(('prediction', maps.numpy(), 'gray'))
+    fig = Figure(figsize=(0.9 * len(photos) + 0.8, 1.9 * len(rows)), layout='constrained')
+    axes = fig.subplots(len(rows), len(photos), squeeze=False)
+    for r, (name, imgs, cmap) in enumerate(rows):
+        for j, ax in enumerate(axes[r]):
+            ax.imshow(imgs[j], cmap=cmap, vmin=0, vmax=1 if cmap else None); ax.set_xticks([]); ax.set_yticks([])
+        axes[r][0].set_ylabel(name)
+    if title: fig.suptitle(title, fontsize=9)
     return fig

@@ -21,13 +21,14 @@ from .core import data_dir, file_lock
 # %% auto #0
 __all__ = ['PALETTE', 'HAIR', 'SHOES', 'ATTRIBUTES', 'COLOUR_ATTRIBUTES', 'BUILD_WIDTH', 'GROUP_SIZES', 'GROUP_P', 'UPPER_HEM',
            'SCENES', 'CAMERA_MODALITIES', 'OCCLUDERS', 'CLOTH_HEAT', 'LOWER_HEAT', 'NIR_DYE', 'NIR_HAIR', 'NIR_SHOES',
-           'SKETCH_STYLES', 'PHOTO_SKETCH', 'SYNTH_VERSION', 'DEFAULT_SIZE', 'PKU_STYLE_SHARES', 'FORMATS', 'FOLDERS',
-           'SCALES', 'BASELINE_PAIRS', 'FEATURES', 'sample_attributes', 'sample_params', 'make_identities',
-           'split_identities', 'figure_shapes', 'nir_grey', 'make_camera', 'scene_panorama', 'panorama',
-           'photo_palette', 'rasterise', 'shade', 'composite', 'render_photo', 'figure_palette', 'render_ir',
-           'render_sketch', 'visible_attributes', 'caption', 'tokens', 'FormatPlan', 'plan_format', 'render_job',
-           'encode', 'world_dir', 'render_jobs', 'synthesize', 'ensure_world', 'attribute_codes', 'attribute_oracle',
-           'raw_pixel_features', 'colour_histogram_features', 'pixel_baseline', 'test_images', 'pixel_baselines']
+           'SKETCH_STYLES', 'PHOTO_SKETCH', 'SYNTH_VERSION', 'DEFAULT_SIZE', 'PKU_STYLE_SHARES', 'MASKS',
+           'MASKED_FORMATS', 'FORMATS', 'FOLDERS', 'SCALES', 'BASELINE_PAIRS', 'FEATURES', 'sample_attributes',
+           'sample_params', 'make_identities', 'split_identities', 'figure_shapes', 'nir_grey', 'make_camera',
+           'scene_panorama', 'panorama', 'photo_palette', 'rasterise', 'shade', 'composite', 'render_photo',
+           'figure_palette', 'render_ir', 'render_sketch', 'visible_attributes', 'caption', 'tokens', 'FormatPlan',
+           'mask_path', 'plan_format', 'render_job', 'encode', 'world_dir', 'render_jobs', 'synthesize', 'ensure_world',
+           'attribute_codes', 'attribute_oracle', 'raw_pixel_features', 'colour_histogram_features', 'pixel_baseline',
+           'test_images', 'pixel_baselines']
 
 # %% ../nbs/03_synth.ipynb #02c0872b
 PALETTE = {  # garment and bag colours (sRGB): the colour names captions and attributes use
@@ -499,13 +500,14 @@ def _layout(rng: np.random.Generator, cam: dict, size: tuple[int, int], crop: st
     return (cx, top, h), pose
 
 def _occlude(img, rng, occ, box, size, modality):
-    "Draw occluder `occ` = (kind, top edge as a fraction of the figure height) over `img`, as a `modality` camera sees it."
+    """Draw occluder `occ` = (kind, top edge as a fraction of the figure height) over `img`, as a `modality` camera sees
+    it; returns the new image and the occluder's coverage (H, W) in [0, 1]."""
     H, W = size; ss = 2; kind, yfrac = occ; cx, top, h = box
     if kind == 'person':  # another pedestrian walking past, half in the frame
         a2 = sample_attributes(rng); p2 = sample_params(rng, a2); s = 1 if rng.random() < 0.5 else -1
         lay = rasterise(figure_shapes(a2, p2, 'side', {'stride': 0.06}), figure_palette(a2, p2, modality),
                         size, (W / 2 + s * W * rng.uniform(0.45, 0.7), top - 0.05 * h, 1.12 * h), -s)
-        return composite(img, shade(lay))
+        return composite(img, shade(lay)), lay[..., 3]
     im = Image.new('RGBX', (W * ss, H * ss), (0, 0, 0, 0)); d = ImageDraw.Draw(im); y0 = min(top + yfrac * h, 0.9 * H) * ss
     k = ss * H / 128   # canvas pixels per 1/128 of the image height
     def col(rgb, temp):  # an occluder's colour, temperature (thermal) or near-infrared grey, as RGBX
@@ -529,7 +531,8 @@ def _occlude(img, rng, occ, box, size, modality):
     elif kind == 'pole':
         x = rng.uniform(0.15, 0.85) * W * ss; d.rectangle((x, 0, x + rng.uniform(3, 7) * k, H * ss), fill=col((70, 72, 76), 72))
     else: raise ValueError(f"occluder must be one of {OCCLUDERS}, got {kind!r}")
-    return composite(img, np.asarray(im.reduce(ss), dtype=np.float32) * (1 / 255))
+    lay = np.asarray(im.reduce(ss), dtype=np.float32) * (1 / 255)
+    return composite(img, lay), lay[..., 3]
 
 def _finish(img: np.ndarray, cam: dict, rng: np.random.Generator) -> np.ndarray:
     "Camera pipeline on a float image in [0,1]: low-resolution sensor, optical blur, sensor noise -> uint8."
@@ -545,18 +548,22 @@ def render_photo(ident: dict, # `{'attrs', 'params'}` from `make_identities`
                  rng: np.random.Generator, # this image's generator
                  size: tuple[int, int] = (128, 64), # (H, W)
                  job: dict | None = None, # 'view', 'facing', 'occ', 'crop' ('junk': a fragment, 'background': no person)
-                ) -> np.ndarray: # (H, W, 3) uint8
-    "One camera photo of `ident` seen by `cam`."
+                 mask: bool = False, # also return the person's foreground mask
+                ) -> np.ndarray | tuple[np.ndarray, np.ndarray]: # (H, W, 3) uint8 [, (H, W) bool]
+    "One camera photo of `ident` seen by `cam` (with `mask`: and the pixels that are at least half this person)."
     job = job or {}; H, W = size
     box, pose = _layout(rng, cam, size, job.get('crop'))
     pano = panorama(cam, size); x0 = int(rng.integers(0, pano.shape[1] - W + 1))
     img = pano[:, x0:x0 + W] * rng.uniform(0.9, 1.1)
+    own = np.zeros(size, np.float32)   # how much of each pixel is this person
     if job.get('crop') != 'background':
         shapes = figure_shapes(ident['attrs'], ident['params'], job.get('view', 'front'), pose)
-        img = composite(img, shade(rasterise(shapes, photo_palette(ident['params']), size, box, job.get('facing', 1))))
-    if job.get('occ'): img = _occlude(img, rng, job['occ'], box, size, 'rgb')
+        layer = shade(rasterise(shapes, photo_palette(ident['params']), size, box, job.get('facing', 1)))
+        img, own = composite(img, layer), layer[..., 3]
+    if job.get('occ'):
+        img, cover = _occlude(img, rng, job['occ'], box, size, 'rgb'); own = own * (1 - cover)
     img = img * (np.asarray(cam['cast'], np.float32) * (cam['bright'] * rng.uniform(0.88, 1.12)))
-    return _finish(img, cam, rng)
+    return (_finish(img, cam, rng), own >= 0.5) if mask else _finish(img, cam, rng)
 
 # %% ../nbs/03_synth.ipynb #8f2874fe
 CLOTH_HEAT = {'t-shirt': 175, 'shirt': 165, 'jacket': 132, 'coat': 112}
@@ -607,7 +614,7 @@ def render_ir(ident: dict, cam: dict, rng: np.random.Generator, size: tuple[int,
     shapes = figure_shapes(ident['attrs'], ident['params'], job.get('view', 'front'), pose)
     layer = rasterise(shapes, figure_palette(ident['attrs'], ident['params'], cam['modality']), size, box, job.get('facing', 1))
     img = composite(pano[:, x0:x0 + W], shade(layer, 0.2))
-    if job.get('occ'): img = _occlude(img, rng, job['occ'], box, size, cam['modality'])
+    if job.get('occ'): img, _ = _occlude(img, rng, job['occ'], box, size, cam['modality'])
     img = (img - rng.uniform(0.0, 0.06)) * (cam['bright'] * rng.uniform(0.95, 1.2))
     return _finish(img, cam, rng)
 
@@ -744,6 +751,7 @@ def tokens(text: str) -> list[str]:
 
 # %% ../nbs/03_synth.ipynb #9f9de04a
 SYNTH_VERSION = 3  # 2: the pretraining corpus carries a sketch of every photo; 3: SYSU-MM01's IR cameras are near-infrared
+# (v3 worlds gained the corpus's foreground masks/ later: images and annotations unchanged, `synthesize` adds the masks)
 DEFAULT_SIZE = (128, 64)
 
 @dataclass
@@ -753,7 +761,7 @@ class FormatPlan:
     folder: str
     identities: list = field(default_factory=list)
     cameras: list = field(default_factory=list)
-    jobs: list = field(default_factory=list)   # dicts: path, kind, ident, cam | style, view, facing, occ, crop, key, split, pid
+    jobs: list = field(default_factory=list)   # dicts: path, kind, ident, cam | style, view, facing, occ, crop, key, split, pid[, mask]
     files: dict = field(default_factory=dict)  # annotation file (relative path) -> text
     pid_format: str = '{:04d}'                 # how the format writes a pid (the key of attributes.json identities)
 
@@ -774,6 +782,7 @@ class FormatPlan:
             key = f"{j['split']}/{j['kind']}"; out[key] = out.get(key, 0) + 1
         for split in sorted({j['split'] for j in self.jobs}):
             out[f'{split}/identities'] = len({j['pid'] for j in self.jobs if j['split'] == split and j['pid'] > 0})
+        if any('mask' in j for j in self.jobs): out['masks'] = sum('mask' in j for j in self.jobs)
         return out
 
 def _draw_view(rng: np.random.Generator, cam: dict) -> tuple[str, int]:
@@ -940,15 +949,15 @@ def _plan_mask1k(rng, train: int, test: int, per_id: tuple, style_p: float = 0.8
 
 _PEDES_SOURCES = ('CUHK01', 'CUHK03', 'Market', 'cam_a', 'cam_b')   # CUHK-PEDES imgs/ subfolders, one per camera here
 
-def _plan_pedes(rng, name: str, folder: str, splits: dict, per_id: tuple, sketches: bool) -> FormatPlan:
-    "CUHK-PEDES `reid_raw.json` + imgs/ (+ Tri-PEDES imgs-sketch2/): two captions per photo, ids 1..N."
+def _plan_pedes(rng, name: str, folder: str, splits: dict, per_id: tuple, sketches: bool, masks: bool = False) -> FormatPlan:
+    "CUHK-PEDES `reid_raw.json` + imgs/ (+ Tri-PEDES imgs-sketch2/, + foreground masks/): two captions per photo, ids 1..N."
     plan = FormatPlan(name, folder, split_identities(rng, *splits.values()), _cameras(rng, 5))
     entries, split_of, words = [], [s for s, n in splits.items() for _ in range(n)], random.Random(int(rng.integers(2**32)))
     for i, split in enumerate(split_of):
         pid = i + 1
         for k in range(int(rng.integers(per_id[0], per_id[1] + 1))):
             cam = int(rng.integers(5)); rel = f'{_PEDES_SOURCES[cam]}/{pid:04d}{k:03d}.jpg'
-            j = _photo(plan, rng, f'imgs/{rel}', i, cam, split, pid)
+            j = _photo(plan, rng, f'imgs/{rel}', i, cam, split, pid, **({'mask': mask_path(rel)} if masks else {}))
             if sketches:  # generated from this photo: same viewpoint
                 plan.add(f'imgs-sketch2/{rel}', 'sketch', i, split, pid, style='photo', view=j['view'], facing=j['facing'])
             v = visible_attributes(plan.identities[i]['attrs'], j['view'], j['occ'])
@@ -963,7 +972,23 @@ def _plan_cuhk_pedes(rng, train: int, val: int, test: int, per_id: tuple) -> For
     return _plan_pedes(rng, 'cuhk_pedes', 'CUHK-PEDES', {'train': train, 'val': val, 'test': test}, per_id, sketches=True)
 
 def _plan_synthped_captions(rng, ids: int, per_id: tuple) -> FormatPlan:
-    return _plan_pedes(rng, 'synthped_captions', 'SynthPed-Captions', {'train': ids}, per_id, sketches=True)
+    return _plan_pedes(rng, 'synthped_captions', 'SynthPed-Captions', {'train': ids}, per_id, sketches=True,
+                       masks='synthped_captions' in MASKED_FORMATS)
+
+MASKS = 'masks'   # the corpus's foreground masks: masks/<photo path below imgs/, as .png>, 0 or 255
+MASKED_FORMATS = ('synthped_captions',)   # the formats whose photos get a mask
+
+def mask_path(photo: str | Path, # a corpus photo: its path below imgs/ ('cam_a/0001000.jpg') or a path through imgs/
+             ) -> str | Path: # its mask, 'masks/cam_a/0001000.png' or '<corpus>/masks/cam_a/0001000.png' (a str for a str)
+    "Where the foreground mask of a SynthPed-Captions photo is."
+    p = Path(photo)
+    if 'imgs' in p.parts:
+        k = len(p.parts) - 1 - p.parts[::-1].index('imgs')
+        q = Path(*p.parts[:k], MASKS, *p.parts[k + 1:])
+    elif p.is_absolute(): raise ValueError(f"{photo}: not a corpus photo (expected a path through imgs/)")
+    else: q = Path(MASKS)/p
+    q = q.with_suffix('.png')
+    return q if isinstance(photo, Path) else q.as_posix()
 
 # %% ../nbs/03_synth.ipynb #c63c656e
 FORMATS = {'market1501': _plan_market1501, 'occluded_duke': _plan_occluded_duke, 'sysu_mm01': _plan_sysu_mm01,
@@ -1000,10 +1025,15 @@ def plan_format(name: str, scale: str = 'default', seed: int = 0) -> FormatPlan:
     assert plan.folder == FOLDERS[name]
     return plan
 
-def render_job(plan: FormatPlan, job: dict, seed: int = 0, size: tuple[int, int] = DEFAULT_SIZE) -> np.ndarray:
-    "The pixels of one planned image: (H, W, 3) uint8, drawn from the generator `(seed, format, job key)`."
+def render_job(plan: FormatPlan, job: dict, seed: int = 0, size: tuple[int, int] = DEFAULT_SIZE,
+               mask: bool = False, # also return the foreground mask (camera photos only)
+              ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    "The pixels of one planned image: (H, W, 3) uint8, drawn from the generator `(seed, format, job key)` [, its mask]."
     rng = np.random.default_rng([seed, list(FORMATS).index(plan.name), 2, job['key']])
     ident = None if job['ident'] is None else plan.identities[job['ident']]
+    if mask:
+        if job['kind'] != 'photo': raise ValueError(f"{job['path']}: masks are drawn for camera photos only, not {job['kind']!r} images")
+        return render_photo(ident, plan.cameras[job['cam']], rng, size, job, mask=True)
     if job['kind'] == 'sketch':
         return render_sketch(ident, PHOTO_SKETCH if job['style'] == 'photo' else job['style'], rng, size, job['view'], job['facing'])
     return (render_ir if job['kind'] == 'ir' else render_photo)(ident, plan.cameras[job['cam']], rng, size, job)
@@ -1035,15 +1065,29 @@ def _check_size(size) -> tuple[int, int]:
         raise ValueError(f"size={size!r}: expected (H, W), two even integers >= 16, e.g. (128, 64)")
     return int(size[0]), int(size[1])
 
+def _files(plan: FormatPlan, job: dict, seed: int, size: tuple, masks: bool) -> dict[str, bytes]:
+    "The files of one job: its image, and its foreground mask when the plan has one and `masks` asks for it."
+    if not (masks and 'mask' in job): return {job['path']: encode(render_job(plan, job, seed, size), Path(job['path']).suffix)}
+    img, m = render_job(plan, job, seed, size, mask=True)
+    return {job['path']: encode(img, Path(job['path']).suffix), job['mask']: encode(m.astype(np.uint8) * 255, '.png')}
+
+def _save(path: Path, data: bytes) -> None:
+    "Write a new file; a file already there (a world being completed) must hold these very bytes."
+    if not path.is_file(): _write_atomic(path, data)
+    elif path.read_bytes() != data:
+        raise RuntimeError(f"{path} differs from what this SynthPed draws for it: the world was written by other code; "
+                           f"delete {path.parent} (or the world) and generate it again")
+
 def _work(plan: FormatPlan, jobs: list, seed: int, size: tuple, root: Path | None, report) -> None:
-    """Draw `jobs` in chunks; write each to `root` (reporting counts) or, without a root, report `(indices, images)`
-    decoded from the bytes a writer would save. An error is reported as its traceback text."""
+    """Draw `jobs` in chunks; write each job's files to `root` (reporting counts) or, without a root, report
+    `(indices, images)` decoded from the bytes a writer would save. An error is reported as its traceback text."""
     try:
         for k in range(0, len(jobs), 32):
-            chunk = jobs[k:k + 32]; data = [encode(render_job(plan, j, seed, size), Path(j['path']).suffix) for j in chunk]
-            if root is None: report((k, [np.asarray(Image.open(io.BytesIO(b)).convert('RGB')) for b in data]))
+            chunk = jobs[k:k + 32]; data = [_files(plan, j, seed, size, root is not None) for j in chunk]
+            if root is None: report((k, [np.asarray(Image.open(io.BytesIO(d[j['path']])).convert('RGB')) for j, d in zip(chunk, data)]))
             else:
-                for j, b in zip(chunk, data): _write_atomic(root/j['path'], b)
+                for d in data:
+                    for rel, b in d.items(): _save(root/rel, b)
                 report(len(chunk))
     except Exception as e:
         import traceback; report(f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
@@ -1110,14 +1154,15 @@ def synthesize(out: str | Path | None = None, # world folder (default: `world_di
         if {k: manifest.get(k) for k in params} != params:
             raise ValueError(f"{mpath} describes another world ({ {k: manifest.get(k) for k in params} }) than the one asked for "
                              f"({params}); choose another output folder or delete {out}")
-        todo = [f for f in formats if f not in manifest['formats']]
-        if not todo: return manifest
+        todo = [f for f in formats if f not in manifest['formats'] or (f in MASKED_FORMATS and 'masks' not in manifest['formats'][f])]
+        if not todo: return manifest   # (a masked format whose entry has no `masks` count predates the masks: completed)
         _write_atomic(mpath, json.dumps(manifest, indent=1).encode())
         workers = max(1, int(workers or os.cpu_count() or 1))
         for name in tqdm(todo, desc='SynthPed formats', disable=len(todo) < 2 or not progress):
             plan = plan_format(name, scale, seed); root = out/plan.folder
-            _run(plan, [j for j in plan.jobs if not (root/j['path']).is_file()], seed, size, workers, root, progress)
-            for rel, text in plan.annotation_files().items(): _write_atomic(root/rel, text.encode())
+            missing = lambda j: not (root/j['path']).is_file() or ('mask' in j and not (root/j['mask']).is_file())
+            _run(plan, [j for j in plan.jobs if missing(j)], seed, size, workers, root, progress)
+            for rel, text in plan.annotation_files().items(): _save(root/rel, text.encode())
             done = manifest['formats'] | {name: plan.counts()}
             manifest['formats'] = {f: done[f] for f in FORMATS if f in done}   # canonical order, whatever the run order
             _write_atomic(mpath, json.dumps(manifest, indent=1).encode())

@@ -33,11 +33,11 @@ def check_layout(res: dict, experiment: str):
     assert set(res) == LAYOUT and res['schema'] == SCHEMA and res['experiment'] == experiment
     assert res['provenance']['sources'] == source_hashes(experiment)
     for task, m in res['metrics'].items():
-        if experiment != 'ot_benchmark':   # rank tasks: fractions, with the random ranking's R1 beside them
+        if experiment not in ('ot_benchmark', 'saliency'):   # rank tasks: fractions, with the random ranking's R1 beside them
             assert 0 <= m['R1'] <= m.get('R10', 1) <= 1 and 0 < m['chance_R1'] < 1, (task, m)
 
 
-@pytest.mark.parametrize('experiment', ['pretrain_clip', 'ot_benchmark', 'unireid', 'otla'])
+@pytest.mark.parametrize('experiment', ['pretrain_clip', 'ot_benchmark', 'unireid', 'otla', 'saliency'])
 def test_smoke_preset(experiment, runs):
     res = run(experiment, 'smoke')
     check_layout(res, experiment)
@@ -49,6 +49,9 @@ def test_smoke_preset(experiment, runs):
         assert res['provenance']['inputs'] == {} and res['config']['pretrained'] == 'none'
         pku = {res['metrics'][f'PKU-Sketch {t}']['chance_R1'] for t in ('T->R', 'S->R', 'T+S->R')}
         assert len(pku) == 1   # the three PKU-Sketch query types rank the same gallery
+    if experiment == 'saliency':   # IoUs of the net and of the two trivial predictors on the held-out masks
+        assert set(res['metrics']) == {'held-out masks'} and res['provenance']['world']['scale'] == 'tiny'
+        assert all(0 <= v <= 1 for v in res['metrics']['held-out masks'].values()) and res['details']['steps'] > 0
     if experiment == 'otla':
         assert res['details']['pseudo_labels'] and res['details']['num_classes'] >= 2
 
