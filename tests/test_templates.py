@@ -13,7 +13,7 @@ from reidbook.experiment import SCHEMA, source_hashes
 LAYOUT = {'schema', 'experiment', 'name', 'preset', 'overrides', 'config', 'metrics', 'timings', 'provenance', 'details'}
 TASKS = {'pretrain_clip': {'zero-shot T->R, random init', 'zero-shot T->R, pretrained', 'zero-shot S->R, random init', 'zero-shot S->R, pretrained'},
          'unireid': {'T->R', 'S->R', 'T+S->R', 'T->R (original gallery)', 'PKU-Sketch T->R', 'PKU-Sketch S->R', 'PKU-Sketch T+S->R'},
-         'otla': {'all', 'indoor'}}
+         'otla': {'all', 'indoor'}, 'dalnet': {'S->P', 'S->P multi'}}
 
 
 @pytest.fixture
@@ -37,12 +37,14 @@ def check_layout(res: dict, experiment: str):
             assert 0 <= m['R1'] <= m.get('R10', 1) <= 1 and 0 < m['chance_R1'] < 1, (task, m)
 
 
-@pytest.mark.parametrize('experiment', ['pretrain_clip', 'ot_benchmark', 'unireid', 'otla', 'saliency'])
+@pytest.mark.parametrize('experiment', ['pretrain_clip', 'ot_benchmark', 'unireid', 'otla', 'saliency', 'dalnet'])
 def test_smoke_preset(experiment, runs):
     res = run(experiment, 'smoke')
     check_layout(res, experiment)
     if experiment in TASKS: assert set(res['metrics']) == TASKS[experiment]
-    if experiment in ('unireid', 'otla'):
+    if experiment == 'dalnet':   # the learned saliency path: the tiny world's own net, recorded as an input file
+        assert set(res['provenance']['inputs']) == {'saliency_weights'} and res['details']['generator']['kernel'][4] != 0
+    if experiment in ('unireid', 'otla', 'dalnet'):
         assert res['provenance']['world']['scale'] == 'tiny' and res['details']['steps'] > 0
         assert 0 <= res['timings']['data_share'] < 1 and res['timings']['train_s'] > 0
     if experiment == 'unireid':   # the smoke preset trains from random weights: no input file
