@@ -18,7 +18,8 @@ from .viz import BOOK, PAPER, ComparisonTable
 
 # %% auto #0
 __all__ = ['Outcome', 'MIN_SEEDS', 'Z', 'PaperNumber', 'paper_numbers', 'paper_value', 'Verdict', 'verdict', 'RunResult',
-           'book_suite', 'load_run', 'table_runs', 'mean_std', 'ablation_table', 'verdict_table', 'run_notes']
+           'book_suite', 'load_run', 'table_runs', 'suite_run', 'mean_std', 'ablation_table', 'verdict_table',
+           'run_notes']
 
 # %% ../nbs/17_report.ipynb #00fa5548
 @dataclass(frozen=True)
@@ -118,6 +119,12 @@ def table_runs(experiment: str, table: str, suite: str | None = None, manifest: 
     for spec in suite_runs(suite or book_suite(), manifest):
         if spec.experiment == experiment and spec.table == table: out.setdefault(spec.row, []).append(load_run(spec))
     return out
+
+def suite_run(experiment: str, name: str, suite: str | None = None, manifest: str | Path | None = None,
+             ) -> RunResult | None: # None when the suite has no such run
+    "A named run (not a table row) as a suite of the manifest defines it, its overrides included."
+    spec = next((s for s in suite_runs(suite or book_suite(), manifest) if s.experiment == experiment and s.name == name), None)
+    return None if spec is None else load_run(spec)
 
 # %% ../nbs/17_report.ipynb #565a2199
 def mean_std(values: Sequence[float], scale: float = 100., digits: int = 1) -> str:
