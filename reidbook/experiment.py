@@ -475,7 +475,7 @@ class ExperimentRun:
         "Record an input file (e.g. `pretrained` weights) by content hash; returns it (a missing file is an error naming it)."
         p = Path(path)
         if not p.is_file(): raise FileNotFoundError(f"{role}={str(path)!r}: no such file (give the path of a local file with `-p {role} PATH`)")
-        self.inputs[role] = {'path': str(p), 'sha256': file_digest(p)}; return p
+        self.inputs[role] = {'path': str(p.resolve()), 'sha256': file_digest(p)}; return p   # absolute: a chapter checks from nbs/
 
 # %% ../nbs/16_experiment.ipynb #b2feb608
 def _check_metrics(metrics: Mapping, chance: Mapping) -> dict:
@@ -584,6 +584,7 @@ def staleness(results: Mapping, spec: RunSpec) -> list[str]:
         why.append(f"SynthPed world version {world['synthped_version']} -> {_synth_version()}")
     for role, f in (prov.get('inputs') or {}).items():
         p = Path(f['path'])
+        if not p.is_absolute(): p = repo_root()/p   # recorded relative: as `reidbook run` ran it, from the repository root
         if not p.is_file(): why.append(f"input {role} ({p}) is missing")
         elif file_digest(p) != f['sha256']: why.append(f"input {role} ({p}) changed")
     return why
