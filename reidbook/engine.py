@@ -272,7 +272,7 @@ def read_checkpoint(path: str | Path) -> dict:
     try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:  # torch raises many types for foreign bytes; each becomes one error naming the file
         refused = re.search(r'Unsupported global: GLOBAL (\S+)', str(e))
-        if refused:  # not chained: torch's message suggests weights_only=False, which would run the file's code
+        if refused:  # not chained: torch's message suggests turning weights_only off, which would run the file's code
             raise CheckpointError(f"{path}: refused: it refers to {refused[1]}, which a checkpoint never holds and which is "
                                   "never loaded (a file from elsewhere or tampered with, or from a reidbook older than "
                                   f"checkpoint version {CHECKPOINT_VERSION}); {expected}") from None
