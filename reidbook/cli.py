@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_cli.ipynb #78ead699
 from __future__ import annotations
-import argparse, shutil, sys, time
+import argparse, shutil, sys, tempfile, time
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -34,9 +34,12 @@ def parse_overrides(experiment: str, pairs: list[tuple[str, str]]) -> dict:
 
 # %% ../nbs/90_cli.ipynb #2f98edb7
 class IPCKernelManager(AsyncKernelManager):
-    "The kernel manager of the runs: IPC transport (local sockets) instead of TCP."
+    "The kernel manager of the runs: IPC transport (local sockets) instead of TCP, in a folder of its own."
     def __init__(self, **kw):
         kw.setdefault('transport', 'ipc')
+        if 'ip' not in kw:   # jupyter's default names its sockets in the working directory: two runs started together collide
+            self.sockets = tempfile.TemporaryDirectory(prefix='reidbook-kernel-')
+            kw['ip'] = str(Path(self.sockets.name)/'kernel-ipc')
         super().__init__(**kw)
 
 class ExperimentFailed(RuntimeError):
