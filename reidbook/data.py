@@ -26,7 +26,8 @@ __all__ = ['MODALITIES', 'IMAGE_SUFFIXES', 'FORMATS', 'SYSU_RGB_CAMS', 'SYSU_IR_
            'MASK1K_STYLES', 'TEXT_SPLITS', 'SBIR_SPLITS', 'DATASET_NAMES', 'NORMALIZATION', 'IMAGE_CACHE', 'Record',
            'DatasetFormatError', 'Dataset', 'load_dataset', 'apportion', 'ImageReadError', 'load_image',
            'verify_images', 'Transforms', 'modality_transform', 'build_transforms', 'Preprocess', 'ImageCache',
-           'FastCompose', 'fast_transform', 'ImageDataset', 'PairedDataset', 'PKSampler', 'CrossModalSampler']
+           'FastCompose', 'fast_transform', 'ImageDataset', 'PairedDataset', 'foreground_mask_path', 'PKSampler',
+           'CrossModalSampler']
 
 # %% ../nbs/04_data.ipynb #f3c4c8e0
 MODALITIES = ('rgb', 'ir', 'sketch', 'text')
@@ -838,8 +839,8 @@ from torchvision.transforms.v2 import functional as TF
 from torchvision.transforms.v2._transform import _RandomApplyTransform
 from torchvision.transforms.v2._utils import _get_fill
 
-def _crop(t, x, p):
-    if p['needs_pad']: x = TF.pad_image(x, p['padding'], _get_fill(t._fill, tv_tensors.Image), t.padding_mode)
+def _crop(t, x, p, fill=None):   # fill: the transform's own unless given
+    if p['needs_pad']: x = TF.pad_image(x, p['padding'], _get_fill(t._fill, tv_tensors.Image) if fill is None else fill, t.padding_mode)
     return TF.crop_image(x, p['top'], p['left'], p['height'], p['width']) if p['needs_crop'] else x
 
 _KERNELS = {
@@ -854,20 +855,33 @@ _KERNELS = {
     v2.Normalize: lambda t, x, p: TF.normalize_image(x, t.mean, t.std, t.inplace),
     v2.RandomErasing: lambda t, x, p: x if p['v'] is None else TF.erase_image(x, p['i'], p['j'], p['h'], p['w'], p['v'], t.inplace),
     v2.ToPureTensor: lambda t, x, p: x}
+# A foreground mask follows the steps that move pixels, with the image's parameters (padding is background, 0), and
+# skips those that only change values; a step in neither table cannot carry a mask.
+_MASK_KERNELS = {v2.Resize: _KERNELS[v2.Resize], v2.RandomHorizontalFlip: _KERNELS[v2.RandomHorizontalFlip],
+                 v2.Pad: lambda t, x, p: TF.pad_image(x, t.padding, 0, t.padding_mode), v2.RandomCrop: lambda t, x, p: _crop(t, x, p, 0)}
+_PHOTOMETRIC = {v2.ToImage, v2.Grayscale, v2.RandomGrayscale, v2.ToDtype, v2.Normalize, v2.RandomErasing, v2.ToPureTensor}
 
 class FastCompose:
     "A `v2.Compose` run through torchvision's kernels: the same output and random draws, without v2's per-call dispatch."
     def __init__(self, compose: v2.Compose): self.compose, self.transforms = compose, list(compose.transforms)
     def __repr__(self) -> str: return f'FastCompose({self.compose!r})'
 
-    def __call__(self, img):
+    def __call__(self, img, mask: torch.Tensor | None = None):
+        """The transformed image; with `mask` (uint8 (C, H, W) of the image's size, 255 = foreground) also the mask, as
+        float (1, H, W) in [0, 1], through the same geometric steps with the image's draws (it draws nothing itself)."""
+        if mask is not None and (bad := [type(t).__name__ for t in self.transforms
+                                         if type(t) not in _MASK_KERNELS and type(t) not in _PHOTOMETRIC]):
+            raise ValueError(f"cannot carry a mask through {bad}: known steps are {[k.__name__ for k in _MASK_KERNELS]} "
+                             f"(geometric) and {sorted(k.__name__ for k in _PHOTOMETRIC)} (values only)")
         x = img
         for t in self.transforms:
             if isinstance(t, _RandomApplyTransform) and torch.rand(1) >= t.p: continue   # as v2's forward draws it
             params = t.make_params([x])
             kernel = _KERNELS.get(type(t))
             x = kernel(t, x, params) if kernel else t.transform(x, params)
-        return x.as_subclass(torch.Tensor) if isinstance(x, torch.Tensor) else x
+            if mask is not None and type(t) in _MASK_KERNELS: mask = _MASK_KERNELS[type(t)](t, mask, params)
+        x = x.as_subclass(torch.Tensor) if isinstance(x, torch.Tensor) else x
+        return x if mask is None else (x, mask[:1].as_subclass(torch.Tensor).float() / 255)
 
 def fast_transform(transform):
     "`FastCompose` of a `v2.Compose` (or of each one in a per-modality dict); anything else unchanged."
@@ -880,28 +894,47 @@ class ImageDataset(TorchDataset):
     def __init__(self, records: Sequence[Record], # what to load
                  transform: Callable | dict[str, Callable] | None = None, # one pipeline, or one per modality
                  sketch_of: Callable[[Record], str] | None = None, # e.g. `dataset.sketch_path` for Tri-PEDES pairs
-                 cache: ImageCache | bool | None = None): # decoded images kept in memory (True: the process's `IMAGE_CACHE`)
+                 cache: ImageCache | bool | None = None, # decoded images kept in memory (True: the process's `IMAGE_CACHE`)
+                 mask_of: Callable[[Record], str | Path] | None = None): # e.g. `foreground_mask_path`: adds `mask`
         self.records, self.transform, self.sketch_of = list(records), fast_transform(transform), sketch_of
-        self.cache = IMAGE_CACHE if cache is True else (cache or None)
+        self.cache, self.mask_of = IMAGE_CACHE if cache is True else (cache or None), mask_of
 
     def _load(self, path: str):
         return self.cache.get(path) if self.cache is not None else load_image(path)
 
     def __len__(self) -> int: return len(self.records)
 
-    def _apply(self, modality: str, img: Image.Image):
+    def _pipeline(self, modality: str) -> Callable | None:
         if isinstance(self.transform, dict):
             key = 'rgb' if modality == 'text' and 'text' not in self.transform else modality
             if key not in self.transform:
                 raise KeyError(f"no transform for modality {key!r}; have {list(self.transform)}")
-            return self.transform[key](img)
-        return self.transform(img) if self.transform else img
+            return self.transform[key]
+        return self.transform
+
+    def _apply(self, modality: str, img: Image.Image):
+        tf = self._pipeline(modality)
+        return tf(img) if tf else img
+
+    def _masked(self, r: Record) -> tuple:
+        "The record's image and its mask (float (1, H, W) in [0, 1]) through the same geometric steps."
+        img, path = self._load(r.path), self.mask_of(r)
+        mask, tf = TF.to_image(self._load(path)), self._pipeline(r.modality)
+        if list(mask.shape[-2:]) != TF.get_size(img):
+            raise ValueError(f"{path}: mask of {'x'.join(map(str, mask.shape[-2:]))} pixels, but its image {r.path} has "
+                             f"{'x'.join(map(str, TF.get_size(img)))}; expected the image's size")
+        if tf is None: return img, mask[:1].as_subclass(torch.Tensor).float() / 255
+        if not isinstance(tf, FastCompose):
+            raise TypeError(f"mask_of needs torchvision v2.Compose pipelines (their geometric steps move the mask), got {tf!r}")
+        return tf(img, mask)
 
     def __getitem__(self, i: int) -> dict:
         r = self.records[i]
-        item = {'image': self._apply(r.modality, self._load(r.path)), 'pid': r.pid, 'camid': r.camid, 'index': i,
+        image, mask = self._masked(r) if self.mask_of is not None else (self._apply(r.modality, self._load(r.path)), None)
+        item = {'image': image, 'pid': r.pid, 'camid': r.camid, 'index': i,
                 'modality': r.modality, 'caption': r.caption or '',
                 'image_id': -1 if r.image_id is None else r.image_id, 'style': r.style or ''}
+        if mask is not None: item['mask'] = mask
         if self.sketch_of is not None: item['sketch'] = self._apply('sketch', self._load(self.sketch_of(r)))
         return item
 
@@ -910,6 +943,22 @@ class PairedDataset(TorchDataset):
     def __init__(self, a: TorchDataset, b: TorchDataset): self.a, self.b = a, b
     def __len__(self) -> int: return max(len(self.a), len(self.b))
     def __getitem__(self, ij: tuple[int, int]) -> tuple: return self.a[ij[0]], self.b[ij[1]]
+
+# %% ../nbs/04_data.ipynb #2a8f9418
+from .synth import FOLDERS as SYNTH_FOLDERS, MASKED_FORMATS, mask_path
+
+def foreground_mask_path(photo: Record | str | Path, # a camera photo's record (rgb, or a caption's photo) or its path
+                        ) -> Path: # its foreground mask file, 0 or 255 (`reidbook.synth.mask_path`)
+    "The SynthPed foreground mask of a photo, or an error naming the photo when it has none; use as `ImageDataset(mask_of=...)`."
+    path = Path(photo.path if isinstance(photo, Record) else photo)
+    if isinstance(photo, Record) and photo.modality not in ('rgb', 'text'):
+        raise ValueError(f"{path}: a {photo.modality} record has no foreground mask; masks belong to camera photos")
+    mask = mask_path(path)   # a path through neither imgs/ nor photo/ is refused there, named
+    if not mask.is_file():
+        raise FileNotFoundError(f"{path}: its foreground mask {mask} does not exist; SynthPed writes masks for the photos of "
+                                f"{' and '.join(SYNTH_FOLDERS[f] + '/' for f in MASKED_FORMATS)} (reidbook.synth.ensure_world "
+                                "completes a world made before them); real datasets have none")
+    return mask
 
 # %% ../nbs/04_data.ipynb #2ba28312
 class _EpochSampler(Sampler):

@@ -751,7 +751,8 @@ def tokens(text: str) -> list[str]:
 
 # %% ../nbs/03_synth.ipynb #9f9de04a
 SYNTH_VERSION = 3  # 2: the pretraining corpus carries a sketch of every photo; 3: SYSU-MM01's IR cameras are near-infrared
-# (v3 worlds gained the corpus's foreground masks/ later: images and annotations unchanged, `synthesize` adds the masks)
+# (v3 worlds gained foreground masks/ later, the corpus's then MaSk1K's: images and annotations unchanged, `synthesize`
+# adds the masks)
 DEFAULT_SIZE = (128, 64)
 
 @dataclass
@@ -949,15 +950,15 @@ def _plan_mask1k(rng, train: int, test: int, per_id: tuple, style_p: float = 0.8
 
 _PEDES_SOURCES = ('CUHK01', 'CUHK03', 'Market', 'cam_a', 'cam_b')   # CUHK-PEDES imgs/ subfolders, one per camera here
 
-def _plan_pedes(rng, name: str, folder: str, splits: dict, per_id: tuple, sketches: bool, masks: bool = False) -> FormatPlan:
-    "CUHK-PEDES `reid_raw.json` + imgs/ (+ Tri-PEDES imgs-sketch2/, + foreground masks/): two captions per photo, ids 1..N."
+def _plan_pedes(rng, name: str, folder: str, splits: dict, per_id: tuple, sketches: bool) -> FormatPlan:
+    "CUHK-PEDES `reid_raw.json` + imgs/ (+ Tri-PEDES imgs-sketch2/): two captions per photo, ids 1..N."
     plan = FormatPlan(name, folder, split_identities(rng, *splits.values()), _cameras(rng, 5))
     entries, split_of, words = [], [s for s, n in splits.items() for _ in range(n)], random.Random(int(rng.integers(2**32)))
     for i, split in enumerate(split_of):
         pid = i + 1
         for k in range(int(rng.integers(per_id[0], per_id[1] + 1))):
             cam = int(rng.integers(5)); rel = f'{_PEDES_SOURCES[cam]}/{pid:04d}{k:03d}.jpg'
-            j = _photo(plan, rng, f'imgs/{rel}', i, cam, split, pid, **({'mask': mask_path(rel)} if masks else {}))
+            j = _photo(plan, rng, f'imgs/{rel}', i, cam, split, pid)
             if sketches:  # generated from this photo: same viewpoint
                 plan.add(f'imgs-sketch2/{rel}', 'sketch', i, split, pid, style='photo', view=j['view'], facing=j['facing'])
             v = visible_attributes(plan.identities[i]['attrs'], j['view'], j['occ'])
@@ -972,20 +973,23 @@ def _plan_cuhk_pedes(rng, train: int, val: int, test: int, per_id: tuple) -> For
     return _plan_pedes(rng, 'cuhk_pedes', 'CUHK-PEDES', {'train': train, 'val': val, 'test': test}, per_id, sketches=True)
 
 def _plan_synthped_captions(rng, ids: int, per_id: tuple) -> FormatPlan:
-    return _plan_pedes(rng, 'synthped_captions', 'SynthPed-Captions', {'train': ids}, per_id, sketches=True,
-                       masks='synthped_captions' in MASKED_FORMATS)
+    return _plan_pedes(rng, 'synthped_captions', 'SynthPed-Captions', {'train': ids}, per_id, sketches=True)
 
-MASKS = 'masks'   # the corpus's foreground masks: masks/<photo path below imgs/, as .png>, 0 or 255
-MASKED_FORMATS = ('synthped_captions',)   # the formats whose photos get a mask
+MASKS = 'masks'   # foreground masks: <format>/masks/<the photo's path below imgs/ or photo/, as .png>, 0 or 255
+MASKED_FORMATS = ('mask1k', 'synthped_captions')   # the formats whose camera photos get a mask (`plan_format` adds it)
+_PHOTO_FOLDERS = ('imgs', 'photo')   # where a masked format keeps its photos: CUHK-PEDES layout (the corpus), MaSk1K
 
-def mask_path(photo: str | Path, # a corpus photo: its path below imgs/ ('cam_a/0001000.jpg') or a path through imgs/
-             ) -> str | Path: # its mask, 'masks/cam_a/0001000.png' or '<corpus>/masks/cam_a/0001000.png' (a str for a str)
-    "Where the foreground mask of a SynthPed-Captions photo is."
-    p = Path(photo)
-    if 'imgs' in p.parts:
-        k = len(p.parts) - 1 - p.parts[::-1].index('imgs')
-        q = Path(*p.parts[:k], MASKS, *p.parts[k + 1:])
-    elif p.is_absolute(): raise ValueError(f"{photo}: not a corpus photo (expected a path through imgs/)")
+def mask_path(photo: str | Path, # a photo: a path through imgs/ or photo/, or a corpus photo's path below imgs/
+             ) -> str | Path: # its foreground mask (a str for a str)
+    """Where the foreground mask of a photo of a masked format is. Rule: the last folder of the path named `imgs`
+    (CUHK-PEDES layout, the pretraining corpus) or `photo` (MaSk1K) becomes `masks` and the suffix `.png`:
+    `<corpus>/imgs/cam_a/0001000.jpg` -> `<corpus>/masks/cam_a/0001000.png`, `MaSk1K/photo/train/x.jpg` ->
+    `MaSk1K/masks/train/x.png`. A relative path through neither is a corpus photo's path below imgs/
+    (`cam_a/0001000.jpg` -> `masks/cam_a/0001000.png`); an absolute one is an error."""
+    p = Path(photo); at = [k for k, part in enumerate(p.parts[:-1]) if part in _PHOTO_FOLDERS]
+    if at: q = Path(*p.parts[:at[-1]], MASKS, *p.parts[at[-1] + 1:])
+    elif p.is_absolute():
+        raise ValueError(f"{photo}: not the photo of a masked format (expected a path through imgs/ or photo/)")
     else: q = Path(MASKS)/p
     q = q.with_suffix('.png')
     return q if isinstance(photo, Path) else q.as_posix()
@@ -1019,10 +1023,13 @@ def _check_choice(value, valid, arg: str):
     return value
 
 def plan_format(name: str, scale: str = 'default', seed: int = 0) -> FormatPlan:
-    "Plan format `name` at `scale` for world `seed` (cheap: no pixels)."
+    "Plan format `name` at `scale` for world `seed` (cheap: no pixels); each photo of a masked format gets its `mask` path."
     _check_choice(name, list(FORMATS), 'format'); _check_choice(scale, list(SCALES), 'scale')
     plan = FORMATS[name](np.random.default_rng([seed, list(FORMATS).index(name), 1]), **SCALES[scale][name])
     assert plan.folder == FOLDERS[name]
+    if name in MASKED_FORMATS:   # a path only: the planner's draws, and so every image and annotation, stay as they were
+        for j in plan.jobs:
+            if j['kind'] == 'photo': j['mask'] = mask_path(j['path'])
     return plan
 
 def render_job(plan: FormatPlan, job: dict, seed: int = 0, size: tuple[int, int] = DEFAULT_SIZE,

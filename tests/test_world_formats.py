@@ -4,8 +4,9 @@ import hashlib, json
 from pathlib import Path
 
 import pytest
+import torch
 
-from reidbook.data import Dataset, load_dataset, verify_images
+from reidbook.data import Dataset, ImageDataset, Preprocess, foreground_mask_path, load_dataset, verify_images
 from reidbook.synth import FOLDERS, synthesize
 
 READERS = {'market1501': 'market1501', 'occluded_duke': 'occluded_duke', 'sysu_mm01': 'sysu_mm01', 'regdb': 'regdb',
@@ -89,6 +90,21 @@ def test_mask1k(world):
     assert len(ds.train) == c['train/photo'] + c['train/sketch'] and ds.num_train_pids == c['train/identities']
     assert (len(ds.query), len(ds.gallery)) == (c['query/sketch'], c['gallery/photo'])
     assert len(ds.query_groups) == c['query/identities'] and sorted(sum(ds.query_groups, [])) == list(range(len(ds.query)))
+
+
+def test_mask1k_oracle_masks(world):
+    "Every MaSk1K photo has its foreground mask; the training photos load with their masks, sketches are refused."
+    ds, c = read(world, 'mask1k')
+    photos = [r for r in ds.train if r.modality == 'rgb']
+    masks = [foreground_mask_path(r) for r in photos + ds.gallery]
+    assert len(photos) == c['train/photo'] and len(masks) == c['masks'] == len(set(masks))
+    assert all(m.parent.name == Path(r.path).parent.name and m.parent.parent.name == 'masks' for m, r in zip(masks, photos + ds.gallery))
+    loader = torch.utils.data.DataLoader(ImageDataset(photos, Preprocess((64, 32)).transforms(('rgb',)).train, cache=True,
+                                                      mask_of=foreground_mask_path), batch_size=8)
+    batch = next(iter(loader))
+    assert batch['mask'].shape == (8, 1, 64, 32) and 0.05 < batch['mask'].mean() < 0.5
+    sketch = next(r for r in ds.train if r.modality == 'sketch')
+    with pytest.raises(ValueError, match='a sketch record has no foreground mask'): foreground_mask_path(sketch)
 
 
 @pytest.mark.parametrize('fmt', ['cuhk_pedes', 'synthped_captions'])
