@@ -19,8 +19,8 @@ from ..data import NORMALIZATION, Preprocess
 from ..losses import circle
 
 # %% auto #0
-__all__ = ['PHOTO', 'AUX', 'SKETCH', 'LUMA', 'MODALITY_STREAM', 'CIRCLE_FORMS', 'SKETCH_FORMATS', 'TABLE1', 'TABLE2', 'TABLES',
-           'edge_kernel', 'AuxiliaryGenerator', 'SaliencyMasker', 'saliency_masker', 'Normalizer',
+__all__ = ['PHOTO', 'AUX', 'SKETCH', 'LUMA', 'MODALITY_STREAM', 'CIRCLE_FORMS', 'SKETCH_FORMATS', 'TABLE1', 'TABLE2', 'SALIENCY',
+           'TABLES', 'edge_kernel', 'AuxiliaryGenerator', 'SaliencyMasker', 'saliency_masker', 'Normalizer',
            'style_refinement_loss', 'StyleQueue', 'DALNet', 'BilinearAlign', 'aligned', 'cross_attention', 'MIA',
            'build_dalnet', 'identity_loss', 'cross_modality_circle', 'intra_modality_circle', 'DALNetLoss',
            'photos_and_sketches', 'train_loader', 'sketch_queries', 'evaluate_dalnet', 'DALNetConfig']
@@ -150,12 +150,16 @@ class DALNet(nn.Module):
 
 # %% ../../nbs/13_dalnet.ipynb #bfce5fcd
 @patch
-def auxiliary(self: DALNet, photos: Tensor) -> Tensor:
-    "Normalised photos -> normalised auxiliary images: [0, 1], saliency mask (no gradient), generator, normalisation."
+def auxiliary(self: DALNet, photos: Tensor,
+              masks: Tensor | None = None, # (n, 1, H, W) foreground masks in [0, 1] (the oracle's); None: the saliency net's, if any
+             ) -> Tensor:
+    "Normalised photos -> normalised auxiliary images: [0, 1], foreground mask (no gradient), generator, normalisation."
     if self.generator is None: raise ValueError("this DALNet has no generator (built without the auxiliary modality)")
     x = self.normalizer.to_unit(photos)
-    mask = None
-    if self.saliency is not None:
+    mask = masks
+    if mask is not None and mask.shape != (len(x), 1, *x.shape[2:]):
+        raise ValueError(f"masks {tuple(mask.shape)}: expected {(len(x), 1, *x.shape[2:])}, one per photo")
+    if mask is None and self.saliency is not None:
         with torch.no_grad(): mask = self.saliency(x).clamp(0, 1)
     return self.normalizer(self.generator(x, mask))
 
@@ -208,9 +212,10 @@ def _tokens(fmap: Tensor) -> Tensor: return fmap.flatten(2).transpose(1, 2)  # (
 
 @patch
 def forward(self: DALNet, photos: Tensor, sketches: Tensor, # (B, 3, H, W) each, normalised; row i of both: one identity
+            masks: Tensor | None = None, # (B, 1, H, W) the photos' true foreground (saliency 'oracle'); None: the saliency net
            ) -> dict[str, dict[str, Tensor]]: # per modality 'P', 'A', 'S': encode()'s outputs (+ 'hat' for P and S with MIA)
     if photos.shape != sketches.shape: raise ValueError(f"photos {tuple(photos.shape)} and sketches {tuple(sketches.shape)}: expected paired batches")
-    parts = [('P', photos, PHOTO)] + ([('A', self.auxiliary(photos), AUX)] if self.generator is not None else []) + [('S', sketches, SKETCH)]
+    parts = [('P', photos, PHOTO)] + ([('A', self.auxiliary(photos, masks), AUX)] if self.generator is not None else []) + [('S', sketches, SKETCH)]
     images = torch.cat([x for _, x, _ in parts])
     stream = torch.cat([torch.full((len(x),), s, dtype=torch.long) for _, x, s in parts]).to(images.device)
     enc = self.encode(images, stream)
@@ -292,7 +297,7 @@ class DALNetLoss:
 def __call__(self: DALNetLoss, model: DALNet, batch: tuple[dict, dict]) -> dict[str, Tensor]:
     photos, sketches = batch
     y = photos['pid']
-    out = model(photos['image'], sketches['image'])
+    out = model(photos['image'], sketches['image'], photos.get('mask'))
     if self.style and 'A' not in out:
         raise ValueError("style=True (L_SR) needs the auxiliary modality: build the model with a generator")
     terms = {'id': identity_loss([o['logits'] for o in out.values()], y)}
@@ -313,7 +318,7 @@ def __call__(self: DALNetLoss, model: DALNet, batch: tuple[dict, dict]) -> dict[
 # %% ../../nbs/13_dalnet.ipynb #36e7c41b
 from dataclasses import replace
 from torch.utils.data import DataLoader
-from ..data import IMAGE_CACHE, CrossModalSampler, Dataset, ImageDataset, PairedDataset, Record
+from ..data import IMAGE_CACHE, CrossModalSampler, Dataset, ImageDataset, PairedDataset, Record, foreground_mask_path
 from ..engine import TrainConfig, extract_features
 from ..metrics import compute_distance, evaluate_mask1k, evaluate_rank, random_rank1, rank_summary
 
@@ -331,12 +336,14 @@ def photos_and_sketches(records: Sequence[Record]) -> tuple[list[Record], list[R
 def train_loader(photos: Sequence[Record], sketches: Sequence[Record], preprocess, # `model.preprocess`
                  p: int = 8, k: int = 4, seed: int = 0, workers: int = 0,
                  steps_per_epoch: int | None = None, # None: max(#photos, #sketches) // (p*k)
-                 pad: int = 10, flip: float = 0.5, cache: bool = True) -> DataLoader:
-    "Batches of P identities x K (photo, sketch) pairs of one identity; flip, pad, random crop."
+                 pad: int = 10, flip: float = 0.5, cache: bool = True,
+                 masks: bool = False, # carry each photo's true foreground mask as `batch[0]['mask']` (SynthPed only)
+                ) -> DataLoader:
+    "Batches of P identities x K (photo, sketch) pairs of one identity; flip, pad, random crop (the masks follow their photos)."
     t = preprocess.transforms(('rgb', 'sketch'), pad=pad, erasing=0.0, flip=flip).train
     if cache: IMAGE_CACHE.preload([r.path for r in [*photos, *sketches]])
     sampler = CrossModalSampler([r.pid for r in photos], [r.pid for r in sketches], p, k, num_batches=steps_per_epoch, seed=seed)
-    return DataLoader(PairedDataset(ImageDataset(photos, t, cache=cache), ImageDataset(sketches, t, cache=cache)),
+    return DataLoader(PairedDataset(ImageDataset(photos, t, cache=cache, mask_of=foreground_mask_path if masks else None), ImageDataset(sketches, t, cache=cache)),
                       batch_size=p * k, sampler=sampler, num_workers=workers, drop_last=True)
 
 # %% ../../nbs/13_dalnet.ipynb #179f4625
@@ -380,13 +387,13 @@ class DALNetConfig(ExperimentConfig):
     image_size: tuple[int, int] = (64, 32) # (H, W) (paper: 288 x 144)
     auxiliary: bool = True # the auxiliary modality (False: Table 1's baseline B, photo and sketch only)
     generator: Literal['joint', 'fixed'] = 'joint' # G_j (trained) or G_f (fixed), Table 2
-    saliency: Literal['learned', 'none'] = 'learned' # U^2-Net background removal, or none
+    saliency: Literal['learned', 'oracle', 'none'] = 'learned' # U^2-Net background removal, SynthPed's true masks, or none
     saliency_weights: str = '' # u2net.pth / u2netp.pth; empty: the book's own small U^2-NetP (embedded world only)
     mia: bool = True # modality interactive attention (Eq. 2-7)
     circle: Literal['none', 'original', 'cross'] = 'cross' # Table 1: no circle loss | L_Cir | L_CM
     intra: bool = True # L_IM (Eq. 12)
     style: bool = True # L_SR (Eq. 1)
-    gamma: float = 64.0 # circle scale (paper: 64)
+    gamma: float = 16.0 # circle scale (paper: 64; 16 on the embedded world, where 64 collapses training from random init)
     m_cm: float = 0.25 # L_CM / L_Cir margin (paper: 0.25)
     m_im: float = 0.5 # L_IM margin (paper: 0.5)
     xi: float = 0.07 # L_SR temperature (paper: 0.07)
@@ -409,7 +416,7 @@ class DALNetConfig(ExperimentConfig):
     PRESETS: ClassVar[dict] = {
         'paper': dict(data_root='data/PKUSketchRE-ID_V1', data_format='pku_sketch', depth=50,
                       pretrained='data/checkpoints/resnet50-0676ba61.pth', saliency_weights='data/checkpoints/u2net.pth',
-                      image_size=(288, 144), epochs=100, steps_per_epoch=0, pad=10, workers=8, cache_images=False),
+                      image_size=(288, 144), gamma=64.0, epochs=100, steps_per_epoch=0, pad=10, workers=8, cache_images=False),
         'smoke': dict(world_scale='tiny', image_size=(64, 32), epochs=1, p=2, k=2, steps_per_epoch=2)}
 
 # %% ../../nbs/13_dalnet.ipynb #8cf6b1ae
@@ -426,6 +433,9 @@ def check(self: DALNetConfig) -> None:
         raise ConfigError(f"auxiliary=False (the baseline) has no auxiliary images: mia={self.mia} and style={self.style} need them")
     if self.style and self.generator == 'fixed':
         raise ConfigError("style=True trains the generator through L_SR: a fixed generator (G_f) cannot use it")
+    if self.saliency == 'oracle' and (self.data_root or self.data_format != 'mask1k'):
+        raise ConfigError(f"saliency='oracle' uses SynthPed's true foreground masks, written for its Market-Sketch-1K-format "
+                          f"world only (data_format='mask1k', data_root empty); got data_format={self.data_format!r}, data_root={self.data_root!r}")
     if self.saliency == 'learned' and not self.saliency_weights and self.data_root:
         raise ConfigError("saliency='learned' on a real dataset needs saliency_weights (a u2net.pth / u2netp.pth file); "
                           "the book's own saliency net is trained on SynthPed and serves the embedded world only")
@@ -458,4 +468,9 @@ TABLE2 = Table('dalnet', 'table2', 'fixed or jointly trained generator (PKU-Sket
                      'gj_sr': Row('G_j + L_SR', dict(generator='joint', style=True))},
                comparisons=[('gj', 'gf'), ('gj_sr', 'gj'), ('gj_sr', 'gf')], paper='dalnet', paper_table='Table 2')
 "Table 2: the generator, with every other component on."
-TABLES = {'table1': TABLE1, 'table2': TABLE2}
+SALIENCY = Table('dalnet', 'embedded', 'the full DALNet with one choice of the embedded recipe changed',
+                 rows={'oracle': Row("SynthPed's true foreground masks instead of the saliency net", dict(saliency='oracle')),
+                       'no-saliency': Row('no background removal', dict(saliency='none')),
+                       'gamma64': Row("the paper's circle scale, gamma = 64", dict(gamma=64.0))})
+"What the saliency contributes, and the one loss setting the embedded world changes (beside Table 1's full row)."
+TABLES = {'table1': TABLE1, 'table2': TABLE2, 'embedded': SALIENCY}
