@@ -9,6 +9,8 @@ STAMP := $(VENV)/.reidbook-installed
 # torch and torchvision must come from the registry together (the CUDA build also runs on CPU).
 # `===` pins the exact public version, so a local `+cpu` wheel (which torchvision cannot load) is never chosen.
 TORCH := torch===2.13.0 torchvision==0.28.0
+# runs of the book's suite at a time (each with cores/JOBS torch threads; benchmarks and pretraining run alone)
+JOBS ?= 2
 
 .PHONY: book test install sync clean-book
 
@@ -36,7 +38,7 @@ test: sync
 	$(BIN)/pytest -q tests/
 
 book: $(STAMP)
-	$(BIN)/reidbook book
+	$(BIN)/reidbook book --jobs $(JOBS)
 
 clean-book:
 	rm -rf _build

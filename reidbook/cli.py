@@ -4,7 +4,8 @@
 
 # %% ../nbs/90_cli.ipynb #78ead699
 from __future__ import annotations
-import argparse, shutil, sys, tempfile, time
+import argparse, os, shutil, sys, tempfile, time
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from .experiment import (EXPERIMENTS, RunSpec, config_class, field_help, field_t
                                  suite_runs, tables, template_path, type_name, unknown_fields)
 
 # %% auto #0
-__all__ = ['list_experiments', 'parse_overrides', 'IPCKernelManager', 'ExperimentFailed', 'Run', 'run_experiment', 'check_suite',
-           'run_suite', 'main']
+__all__ = ['THREAD_VARIABLES', 'list_experiments', 'parse_overrides', 'IPCKernelManager', 'kernel_manager', 'ExperimentFailed',
+           'Run', 'run_experiment', 'check_suite', 'run_suite', 'main']
 
 # %% ../nbs/90_cli.ipynb #2dc01d4c
 def list_experiments() -> dict[str, Path]:
@@ -33,14 +34,26 @@ def parse_overrides(experiment: str, pairs: list[tuple[str, str]]) -> dict:
     return out
 
 # %% ../nbs/90_cli.ipynb #2f98edb7
+THREAD_VARIABLES = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')  # what torch reads for its default number of CPU threads
+
 class IPCKernelManager(AsyncKernelManager):
     "The kernel manager of the runs: IPC transport (local sockets) instead of TCP, in a folder of its own."
+    threads: int = 0 # > 0: its kernels start with that many CPU threads (`THREAD_VARIABLES`); 0: as this process has
     def __init__(self, **kw):
         kw.setdefault('transport', 'ipc')
         if 'ip' not in kw:   # jupyter's default names its sockets in the working directory: two runs started together collide
             self.sockets = tempfile.TemporaryDirectory(prefix='reidbook-kernel-')
             kw['ip'] = str(Path(self.sockets.name)/'kernel-ipc')
         super().__init__(**kw)
+
+    async def start_kernel(self, **kw):
+        if self.threads: kw['env'] = {**kw.get('env', os.environ), **{v: str(self.threads) for v in THREAD_VARIABLES}}
+        return await super().start_kernel(**kw)
+
+def kernel_manager(threads: int = 0) -> type[IPCKernelManager]:
+    "`IPCKernelManager`, or a subclass of it whose kernels start with `threads` CPU threads."
+    if threads < 0: raise ValueError(f"threads={threads}: expected 0 (as this process) or a positive number")
+    return type(f'IPCKernelManager{threads}', (IPCKernelManager,), {'threads': threads}) if threads else IPCKernelManager
 
 class ExperimentFailed(RuntimeError):
     "An experiment notebook raised; the message names the failing cell, the error and the kept output notebook."
@@ -65,6 +78,7 @@ def _hide_injected_parameters(nb_path: Path) -> None:
 # %% ../nbs/90_cli.ipynb #311c90c2
 def run_experiment(spec: RunSpec, # what to run (`RunSpec(experiment, name, preset, overrides)`)
                    progress: bool = True, # stream the run's output to the terminal
+                   threads: int = 0, # > 0: the run's kernel starts with that many CPU threads (a config's `threads` still wins)
                   ) -> Run:
     "Execute one run with papermill into `runs/<experiment>/<name>.ipynb` and its folder."
     import papermill as pm
@@ -77,7 +91,7 @@ def run_experiment(spec: RunSpec, # what to run (`RunSpec(experiment, name, pres
     t0 = time.perf_counter()
     try:
         pm.execute_notebook(str(template), str(spec.notebook), parameters=params, kernel_name='python3',
-                            cwd=str(repo_root()), progress_bar=False, kernel_manager_class=IPCKernelManager, **stream)
+                            cwd=str(repo_root()), progress_bar=False, kernel_manager_class=kernel_manager(threads), **stream)
     except pm.PapermillExecutionError as e:
         raise ExperimentFailed(f"experiment {spec.experiment!r} failed in cell [{e.exec_count}]: {e.ename}: {e.evalue}\n"
                                f"the failed notebook is kept at {spec.notebook}") from None
@@ -96,19 +110,39 @@ def check_suite(suite: str = 'default', manifest: str | Path | None = None) -> l
     return statuses
 
 def run_suite(suite: str = 'default', manifest: str | Path | None = None, force: bool = False,
-              progress: bool = True) -> list[Run]:
+              progress: bool = True,
+              jobs: int = 1, # runs at a time, each with cpu_count // jobs threads; an `EXCLUSIVE` experiment runs alone
+             ) -> list[Run]:
     "Run every run of `suite` that is not fresh (all with `force`); print each one's status, wall time and the total."
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs={jobs!r}: expected a positive number of runs at a time")
     specs, runs, t0 = suite_runs(suite, manifest), [], time.perf_counter()
+    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else 0
     spent: dict[str, float] = {}
-    for i, spec in enumerate(specs, 1):
-        st = run_status(spec)
-        head = f"[book] {i}/{len(specs)} {spec.experiment}/{spec.name}"
-        if st.fresh and not force:
-            print(f"{head}: up to date", flush=True); continue
-        why = f" ({'; '.join(st.reasons)})" if st.reasons else ''
-        print(f"{head}: {'forced' if st.fresh else st.state}{why}; running (book time so far {(time.perf_counter() - t0) / 60:.1f} min)", flush=True)
-        runs.append(run_experiment(spec, progress))
-        spent[spec.experiment] = spent.get(spec.experiment, 0.) + runs[-1].seconds
+    def record(spec: RunSpec, run: Run) -> None:
+        runs.append(run); spent[spec.experiment] = spent.get(spec.experiment, 0.) + run.seconds
+    with ThreadPoolExecutor(jobs) as pool:
+        flying: dict = {}   # future -> spec of the runs in flight beside this loop
+        def land(every: bool) -> None:
+            "Wait for one (`every`: all) of the runs in flight; a failure is raised once the others have finished."
+            if not flying: return
+            finished, _ = wait(flying, return_when=ALL_COMPLETED if every else FIRST_COMPLETED)
+            for fut in finished:
+                spec = flying.pop(fut); run = fut.result()
+                print(f"[run] {spec.experiment}/{spec.name}: {run.seconds:.0f} s of wall time", flush=True); record(spec, run)
+        for i, spec in enumerate(specs, 1):
+            alone = jobs == 1 or spec.config().EXCLUSIVE
+            if alone or len(flying) >= jobs: land(every=alone)   # a free slot, or every slot for a run alone
+            st = run_status(spec)   # checked now: a run before it may have changed its inputs
+            head = f"[book] {i}/{len(specs)} {spec.experiment}/{spec.name}"
+            if st.fresh and not force:
+                print(f"{head}: up to date", flush=True); continue
+            why = f" ({'; '.join(st.reasons)})" if st.reasons else ''
+            beside = '' if alone else f" beside {len(flying)} other run{'s' * (len(flying) != 1)}, {threads} thread{'s' * (threads != 1)}"
+            print(f"{head}: {'forced' if st.fresh else st.state}{why}; running{beside} (book time so far {(time.perf_counter() - t0) / 60:.1f} min)", flush=True)
+            if alone: record(spec, run_experiment(spec, progress))
+            else: flying[pool.submit(run_experiment, spec, False, threads)] = spec   # its output stays in its notebook
+        land(every=True)
     total = time.perf_counter() - t0
     print(f"[book] suite {suite!r}: ran {len(runs)} of {len(specs)} runs in {total / 60:.1f} min"
           + (' (' + ', '.join(f"{k} {v / 60:.1f} min" for k, v in spent.items()) + ')' if spent else ''), flush=True)
@@ -132,6 +166,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument('--force', action='store_true', help='re-run every run, fresh or not')
     b.add_argument('--check', action='store_true', help='list stale and missing runs, run nothing, build nothing')
     b.add_argument('--no-run', action='store_true', help='build from the runs as they are (stale ones are marked)')
+    b.add_argument('--jobs', type=int, default=1, help='runs at a time, each with cpu_count/jobs threads; benchmarks and '
+                   'pretraining run alone (default: 1)')
     sub.add_parser('tags', help='write nbdev directives into notebook cell tags for Jupyter Book')
     s = sub.add_parser('synth', help='generate the SynthPed world in real dataset formats')
     s.add_argument('--out', type=Path, help='output folder (default: <data>/synthped)')
@@ -171,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == 'book':
             if args.check: return 1 if any(not s.fresh for s in check_suite(args.suite)) else 0
             from reidbook.book import build_book
-            if not args.no_run: run_suite(args.suite, force=args.force)
+            if not args.no_run: run_suite(args.suite, force=args.force, jobs=args.jobs)
             t = time.perf_counter()
             print(f"book: {build_book(repo_root(), suite=args.suite)/'index.html'} (built in {time.perf_counter() - t:.0f} s)")
         elif args.command == 'tags':

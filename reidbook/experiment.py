@@ -139,6 +139,7 @@ class ExperimentConfig:
     "Base of the experiments' configs: typed fields whose defaults are the `embedded` preset, plus named `PRESETS`."
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {}  # preset name -> the fields it changes from the defaults
     RUNTIME: ClassVar[tuple[str, ...]] = ()  # fields that change how a run executes, not what it computes
+    EXCLUSIVE: ClassVar[bool] = False  # a parallel suite runs it alone, with every thread (timings; files later runs read)
 
     def __post_init__(self):
         hints = field_types(type(self))

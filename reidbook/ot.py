@@ -309,6 +309,7 @@ class OTBenchmarkConfig(ExperimentConfig):
     threads: int = 1 # torch and BLAS threads for both sides (0: the defaults)
     seed: int = 0 # random costs
     PRESETS: ClassVar[dict] = {'smoke': dict(n_large=500, m_large=50, n_problems=300, repeats=1, threads=0)}
+    EXCLUSIVE: ClassVar[bool] = True  # its speed ratios are measured on an otherwise idle machine
 
     def check(self):
         for k in ('n_large', 'm_large', 'n_problems', 'n_small', 'm_small', 'repeats'):

@@ -103,3 +103,44 @@ def test_suite_runs_what_is_not_fresh_and_check_reports_why(runs, tmp_path, caps
 def test_book_check_exit_status(runs):
     r = reidbook_cmd('book', '--check')
     assert r.returncode == 1 and "suite 'default':" in r.stdout and '* pretrain_clip/book: missing' in r.stdout
+
+
+def _sleeper(tmp_path, fail: str = ''):
+    "A template that records when it ran and with how many threads (and raises for the run named `fail`)."
+    nb = nbformat.v4.new_notebook()
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    nb.cells = [nbformat.v4.new_code_cell('preset: str = "embedded"\noverrides: dict = {}\nrun_dir: str = ""',
+                                          metadata={'tags': ['parameters']}),
+                nbformat.v4.new_code_cell(
+                    'import json, os, pathlib, time\nd = pathlib.Path(run_dir); d.mkdir(parents=True, exist_ok=True)\n'
+                    f'if d.name == {fail!r}: raise ValueError("boom")\n'
+                    't0 = time.time(); time.sleep(2)\n'
+                    '(d/"log.json").write_text(json.dumps({"start": t0, "end": time.time(), "omp": os.environ.get("OMP_NUM_THREADS")}))')]
+    nbformat.write(nb, tmp_path/'sleeper.ipynb')
+    return tmp_path/'sleeper.ipynb'
+
+
+def test_parallel_suite_runs_side_by_side_and_exclusive_ones_alone(runs, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, 'template_path', lambda name: _sleeper(tmp_path))
+    monkeypatch.setattr(cli.os, 'cpu_count', lambda: 4)
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    manifest = tmp_path/'manifest.yml'
+    manifest.write_text('suites:\n  default:\n' + ''.join(f'    - {{experiment: {e}, name: {n}, preset: smoke}}\n' for e, n in
+                        [('unireid', 'a'), ('unireid', 'b'), ('ot_benchmark', 'c'), ('unireid', 'd')]))
+    done = cli.run_suite(manifest=manifest, progress=False, jobs=2)
+    assert sorted(r.notebook.name for r in done) == ['a.ipynb', 'b.ipynb', 'c.ipynb', 'd.ipynb']
+    log = {n: json.loads((runs/e/n/'log.json').read_text()) for e, n in
+           [('unireid', 'a'), ('unireid', 'b'), ('ot_benchmark', 'c'), ('unireid', 'd')]}
+    assert log['b']['start'] < log['a']['end'] and log['a']['start'] < log['b']['end']     # a and b side by side
+    assert log['c']['start'] >= max(log['a']['end'], log['b']['end']) and log['d']['start'] >= log['c']['end']   # c alone
+    assert [log[n]['omp'] for n in 'abcd'] == ['2', '2', None, '2']   # 4 cores / 2 jobs; the exclusive run as this process
+    with pytest.raises(ValueError, match='jobs=0'): cli.run_suite(manifest=manifest, progress=False, jobs=0)
+
+
+def test_parallel_suite_failure_waits_for_the_other_run(runs, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, 'template_path', lambda name: _sleeper(tmp_path, fail='b'))
+    manifest = tmp_path/'manifest.yml'
+    manifest.write_text('suites:\n  default:\n    - {experiment: unireid, name: a, preset: smoke}\n'
+                        '    - {experiment: unireid, name: b, preset: smoke}\n')
+    with pytest.raises(cli.ExperimentFailed, match='ValueError: boom'): cli.run_suite(manifest=manifest, progress=False, jobs=2)
+    assert (runs/'unireid'/'a'/'log.json').is_file()   # b failed at once; a, in flight beside it, finished first
