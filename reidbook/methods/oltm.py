@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib, json, math, time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal, Mapping, NamedTuple, Sequence
+from typing import Callable, ClassVar, Literal, Mapping, NamedTuple, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -27,7 +27,8 @@ __all__ = ['OLTM_QUESTIONS', 'OLTM_CHOICES', 'CLIP_VQA_PROMPTS', 'VQA', 'ATTRIBU
            'TCA_KEYS', 'METRIC_LOSSES', 'ClipVQA', 'file_digest', 'vqa_attributes', 'camera_scenes',
            'handcrafted_attributes', 'informative_questions', 'training_attributes', 'attribute_phrases',
            'template_sentence', 'TextFeatures', 'split_text_tokens', 'freeze_text_encoder', 'AttributeText',
-           'Consensus', 'CrossAttention', 'OLTM', 'tal_distance', 'assignment_plan', 'triplet_assignment', 'OLTMLoss']
+           'Consensus', 'CrossAttention', 'OLTM', 'tal_distance', 'assignment_plan', 'triplet_assignment', 'OLTMLoss',
+           'OLTMConfig']
 
 # %% ../../nbs/12_oltm.ipynb #4368ceda
 OLTM_QUESTIONS = {  # attribute -> the question the VQA model is asked
@@ -448,3 +449,63 @@ class OLTMLoss:
             terms['metric'] = _metric(self.metric, out['R']['cls'], out['S']['cls'], y, self.gamma, self.margin)
             terms['metric_text'] = _metric(self.metric, out['R']['fused'], out['S']['fused'], y, self.gamma, self.margin)
         return terms
+
+# %% ../../nbs/12_oltm.ipynb #6e9d79b6
+from ..experiment import ConfigError, ExperimentConfig
+
+@dataclass
+class OLTMConfig(ExperimentConfig):
+    "The `oltm` experiment's settings: data, the attribute text, the modules and loss of this chapter, training."
+    data_root: str = '' # Market-Sketch-1K folder (or its parent); empty: the SynthPed world of world_scale
+    world_scale: Literal['tiny', 'default', 'large'] = 'default' # SynthPed world when data_root is empty
+    backbone: str = 'reidbook-tiny' # `build_clip` architecture (paper: ViT-B-16)
+    pretrained: str = '' # local CLIP weights; empty: the book's pretrained tiny CLIP (`default_checkpoint()`)
+    image_size: tuple[int, int] = (128, 64) # (H, W)
+    attributes: Literal['vqa', 'handcrafted'] = 'vqa' # the VQA's answers or SynthPed's truth ("Handcrafted")
+    vqa_keep: Literal['informative', 'all'] = 'informative' # VQA questions: those `informative_questions` keeps, or all
+    prompt: Literal['learnable', 'template'] = 'learnable' # learnable prompts or the expert template sentence
+    n_ctx: int = 1 # learnable vectors before each attribute
+    atoms: int = 8 # consensus atoms m
+    ot_eps: float = 0.1 # entropic regularisation of the consensus OT
+    tca: bool = True # text-injected coarse alignment
+    tca_keys: Literal['all', 'cls'] = 'all' # what T_eos attends over (section 4)
+    cfi: bool = True # consensus-guided fine interaction
+    heads: int = 4 # CFI heads
+    metric: Literal['tal', 'htl', 'wrt', 'none'] = 'tal' # the metric loss
+    alpha: float = 1.0 # its weight
+    gamma: float = 0.5 # TAL's gamma
+    margin: float = 0.3 # triplet margin
+    epochs: int = 6
+    p: int = 8 # identities per batch
+    k: int = 4 # photo-sketch pairs per identity
+    steps_per_epoch: int = 50 # 0: max(#photos, #sketches) // (p*k)
+    lr: float = 3.5e-4 # AdamW learning rate (the book's choice; the slides give none)
+    weight_decay: float = 0.02
+    seed: int = 0
+    workers: int = 0
+    threads: int = 0 # torch CPU threads (0: torch's default)
+    device: str = '' # empty: CUDA when available, else CPU
+    RUNTIME: ClassVar[tuple[str, ...]] = ('workers', 'threads', 'device')
+    PRESETS: ClassVar[dict] = {
+        'paper': dict(data_root='data/Market-Sketch-1K', backbone='ViT-B-16', pretrained='data/checkpoints/ViT-B-16.pt',
+                      image_size=(288, 144), steps_per_epoch=0, workers=8),
+        'smoke': dict(world_scale='tiny', epochs=1, p=2, k=2, steps_per_epoch=2, atoms=4)}
+
+@patch
+def check(self: OLTMConfig) -> None:
+    for k in ('n_ctx', 'atoms', 'heads', 'epochs', 'p', 'k'):
+        if getattr(self, k) < 1: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive integer")
+    for k in ('ot_eps', 'lr'):
+        if getattr(self, k) <= 0: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive number")
+    if not 0 <= self.gamma <= 1: raise ConfigError(f"gamma={self.gamma}: expected a weight in [0, 1]")
+    if min(self.alpha, self.margin, self.weight_decay, self.steps_per_epoch) < 0:
+        raise ConfigError("alpha, margin, weight_decay, steps_per_epoch: expected 0 or more")
+    if self.attributes == 'handcrafted' and self.data_root:
+        raise ConfigError(f"attributes='handcrafted' reads SynthPed's ground truth: the embedded world only (data_root={self.data_root!r})")
+    if self.prompt == 'template' and self.n_ctx != 1:
+        raise ConfigError(f"n_ctx={self.n_ctx} counts learnable vectors: prompt='template' has none")
+
+@patch
+def objective(self: OLTMConfig, answers: Sequence[Mapping[str, str]]) -> OLTMLoss:
+    "The `OLTMLoss` of this config, for the attribute sets `answers` of the training photos (by record index)."
+    return OLTMLoss(answers, self.metric, self.alpha, self.gamma, self.margin)
