@@ -199,7 +199,8 @@ EXPERIMENTS: dict[str, str] = {'pretrain_clip': 'reidbook.pretrain:PretrainConfi
                                'unireid': 'reidbook.methods.unireid:UNIReIDConfig',
                                'otla': 'reidbook.methods.otla:OTLAConfig',
                                'saliency': 'reidbook.pretrain:SaliencyConfig',
-                               'dalnet': 'reidbook.methods.dalnet:DALNetConfig'}
+                               'dalnet': 'reidbook.methods.dalnet:DALNetConfig',
+                               'oltm': 'reidbook.methods.oltm:OLTMConfig'}
 
 def _check_experiment(experiment: str) -> str:
     if experiment not in EXPERIMENTS:

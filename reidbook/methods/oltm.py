@@ -14,9 +14,9 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import nn, Tensor
 
-from ..backbones import AttributePrompts, BNNeck, ReidCLIP
+from ..backbones import AttributePrompts, BNNeck, ReidCLIP, ResNetBackbone, build_resnet
 from ..core import file_lock, load_json, save_json
-from ..data import Record
+from ..data import Preprocess, Record
 from ..losses import euclidean_dist, float32_loss, triplet_hard, triplet_wrt
 from ..ot import dustbin_sinkhorn, sinkhorn
 from ..pretrain import SYNTHPED_CHOICES, SYNTHPED_QUESTIONS, _people, attribute_accuracy, attribute_probabilities, load_images
@@ -24,11 +24,12 @@ from ..synth import ATTRIBUTES, SCENES, plan_format
 
 # %% auto #0
 __all__ = ['OLTM_QUESTIONS', 'OLTM_CHOICES', 'CLIP_VQA_PROMPTS', 'VQA', 'ATTRIBUTE_SOURCES', 'PHRASES', 'PROMPT_FORMS',
-           'TCA_KEYS', 'METRIC_LOSSES', 'ClipVQA', 'file_digest', 'vqa_attributes', 'camera_scenes',
-           'handcrafted_attributes', 'informative_questions', 'training_attributes', 'attribute_phrases',
-           'template_sentence', 'TextFeatures', 'split_text_tokens', 'freeze_text_encoder', 'AttributeText',
-           'Consensus', 'CrossAttention', 'OLTM', 'tal_distance', 'assignment_plan', 'triplet_assignment', 'OLTMLoss',
-           'OLTMConfig']
+           'TCA_KEYS', 'METRIC_LOSSES', 'BDG_STREAMS', 'MODELS', 'TABLE3', 'TABLE4', 'TABLES', 'ClipVQA', 'file_digest',
+           'vqa_attributes', 'camera_scenes', 'handcrafted_attributes', 'informative_questions', 'training_attributes',
+           'attribute_phrases', 'template_sentence', 'TextFeatures', 'split_text_tokens', 'freeze_text_encoder',
+           'AttributeText', 'Consensus', 'CrossAttention', 'OLTM', 'tal_distance', 'assignment_plan',
+           'triplet_assignment', 'OLTMLoss', 'TextMask', 'matching_probability', 'soft_warp', 'co_mask', 'align_pairs',
+           'attr_align_loss', 'BDG', 'build_bdg', 'BDGLoss', 'OLTMConfig']
 
 # %% ../../nbs/12_oltm.ipynb #4368ceda
 OLTM_QUESTIONS = {  # attribute -> the question the VQA model is asked
@@ -374,6 +375,11 @@ def forward(self: OLTM, photos: Tensor, sketches: Tensor, # (B, 3, H, W) each; r
         out[m] = img
     return out
 
+@patch(as_prop=True)
+def preprocess(self: OLTM) -> Preprocess:
+    "How the CLIP wants its images: squashed to its input size, CLIP normalisation."
+    return Preprocess(self.clip.image_size, 'clip')
+
 @patch
 def embed(self: OLTM, images: Tensor, modality: str = 'rgb') -> dict[str, Tensor]:
     "`extract_features`'s entry point: the L2-normalised BN-neck class token of photos or sketches (no text at test time)."
@@ -450,62 +456,286 @@ class OLTMLoss:
             terms['metric_text'] = _metric(self.metric, out['R']['fused'], out['S']['fused'], y, self.gamma, self.margin)
         return terms
 
-# %% ../../nbs/12_oltm.ipynb #6e9d79b6
-from ..experiment import ConfigError, ExperimentConfig
+# %% ../../nbs/12_oltm.ipynb #b1db9ac2
+class TextMask(nn.Module):
+    "BDG's text-to-mask layer: Linear(text width -> h*w) of the sentence embedding, min-max normalised per image."
+    def __init__(self, text_dim: int, grid: tuple[int, int]): # grid: (h, w) of the feature maps it masks
+        super().__init__()
+        self.grid = tuple(grid)
+        self.fc = nn.Linear(text_dim, self.grid[0] * self.grid[1], bias=False)
+        nn.init.normal_(self.fc.weight, 0, 0.001)   # the official classifier-style initialisation
+
+    def forward(self, text: Tensor) -> Tensor: # (n, d) -> (n, 1, h, w) in [0, 1]
+        m = self.fc(text)
+        m = m - m.amin(-1, keepdim=True)
+        return (m / (m.amax(-1, keepdim=True) + 1e-12)).view(len(text), 1, *self.grid)
+
+def matching_probability(q: Tensor, k: Tensor, temperature: float = 50.) -> Tensor: # (n, C, h, w) twice -> (n, hw, hw)
+    "softmax over k's positions of temperature x cosine similarity, for each position of q."
+    if q.shape != k.shape: raise ValueError(f"q {tuple(q.shape)} and k {tuple(k.shape)}: expected maps of one shape")
+    sim = F.normalize(q.flatten(2), dim=1).transpose(1, 2) @ F.normalize(k.flatten(2), dim=1)
+    return torch.softmax(temperature * sim, -1)
+
+def soft_warp(prob: Tensor, k: Tensor) -> Tensor: # (n, hw, hw), (n, C, h, w) -> (n, C, h, w)
+    "k's features carried to q's positions by the matching probabilities."
+    return (prob @ k.flatten(2).transpose(1, 2)).transpose(1, 2).reshape(k.shape)
+
+def co_mask(prob: Tensor, mask_q: Tensor, mask_k: Tensor) -> Tensor: # -> (n, 1, h, w), detached
+    "M_q x (prob M_k), min-max normalised per image: where both the query's and its match's masks are high."
+    m = (mask_q.flatten(1) * (prob @ mask_k.flatten(1)[..., None])[..., 0])
+    m = m - m.amin(-1, keepdim=True)
+    return (m / (m.amax(-1, keepdim=True) + 1e-12)).view(mask_q.shape).detach()
+
+# %% ../../nbs/12_oltm.ipynb #efe00875
+def align_pairs(labels: Tensor, # (2B,) identities: the B photos, then their B sketches
+                generator: torch.Generator | None = None,
+               ) -> tuple[Tensor, Tensor]: # (2B,) a random positive and a random negative of the other modality
+    "For each image, a random image of the other modality with its identity, and one with another identity."
+    n = len(labels)
+    if n % 2: raise ValueError(f"labels: expected photos then sketches, an even count; got {n}")
+    half = n // 2
+    other = torch.cat([torch.arange(half, n), torch.arange(half)]).to(labels.device)   # the other modality's block
+    cand = labels[None, :] == labels[:, None]
+    side = (torch.arange(n, device=labels.device)[None, :] >= half) != (torch.arange(n, device=labels.device)[:, None] >= half)
+    pos, neg = cand & side, ~cand & side
+    if not pos.any(1).all() or not neg.any(1).all():
+        raise ValueError("labels: every image needs an image of its identity and one of another identity in the other modality")
+    r = torch.rand(n, n, generator=generator).to(labels.device)
+    return r.masked_fill(~pos, -1).argmax(1), r.masked_fill(~neg, -1).argmax(1)
+
+def attr_align_loss(feat: Tensor, # (2B, C, h, w) photo maps then sketch maps
+                    mask: Tensor, # (2B, 1, h, w) text masks (`TextMask`)
+                    pos: Tensor, neg: Tensor, # (2B,) `align_pairs`
+                    temperature: float = 50., margin: float = 0.3,
+                   ) -> Tensor: # scalar
+    "AttrAlign: per-position triplet between F, its masked reconstruction from a positive and from a negative, co-mask weighted."
+    if mask.shape != (len(feat), 1, *feat.shape[2:]): raise ValueError(f"mask {tuple(mask.shape)}: expected {(len(feat), 1, *feat.shape[2:])}")
+    recon = lambda j: mask * soft_warp(matching_probability(feat, feat[j], temperature), feat[j]) + (1 - mask) * feat
+    prob_pos = matching_probability(feat, feat[pos], temperature)
+    weight = co_mask(prob_pos, mask, mask[pos])[:, 0]
+    d = lambda x: (feat - x + 1e-6).norm(dim=1)   # Euclidean over channels at each position (torch's triplet eps)
+    return (weight * F.relu(margin + d(recon(pos)) - d(recon(neg)))).mean()
+
+# %% ../../nbs/12_oltm.ipynb #c14d9bcc
+BDG_STREAMS = {'rgb': 0, 'sketch': 1}
+
+class BDG(nn.Module):
+    "BDG: two-stream ResNet (own stems, shared layers 1-4), GeM, BN-neck + classifier, text masks for AttrAlign."
+    def __init__(self, backbone: ResNetBackbone, # `build_resnet(depth, streams=2, shared_from=1, pool='gem')`
+                 num_classes: int, # training identities
+                 text: ReidCLIP | None = None, # CLIP whose (trainable) text tower encodes the sentences; None: no AttrAlign
+                 image_size: tuple[int, int] = (288, 144), # (H, W)
+                 temperature: float = 50.): # of the matching probabilities
+        super().__init__()
+        if backbone.streams != 2 or backbone.shared_from != 1:
+            raise ValueError(f"backbone: BDG needs two streams with separate stems only (streams=2, shared_from=1), "
+                             f"got streams={backbone.streams}, shared_from={backbone.shared_from}")
+        if num_classes < 2: raise ValueError(f"num_classes: expected at least 2 identities, got {num_classes}")
+        self.preprocess = Preprocess(tuple(image_size), 'imagenet')
+        self.backbone, self.temperature = backbone, temperature
+        self.classifier = nn.Linear(backbone.dims[4], num_classes, bias=False)
+        nn.init.normal_(self.classifier.weight, 0, 0.001)
+        self.text = text
+        if text is not None:
+            text.clip.visual.requires_grad_(False)   # only the text tower is used
+            grid = tuple(-(-s // 16) for s in image_size)   # layers 3-4 at stride 16 (last stride 1)
+            self.mask = TextMask(text.clip.text_projection.shape[1], grid)
+        else: self.mask = None
+
+    @property
+    def num_classes(self) -> int: return self.classifier.out_features
+
+# %% ../../nbs/12_oltm.ipynb #a3760aef
+@patch
+def forward(self: BDG, photos: Tensor, sketches: Tensor, # (B, 3, H, W) each; row i of both: one identity
+            sentences: Sequence[str] | None = None, # B attribute sentences (of photo i, for photo and sketch i); None: no masks
+           ) -> dict[str, Tensor]: # 'pooled' (2B, C), 'logits' (2B, classes), 'maps' {3, 4}: (2B, C, h, w), 'mask' (2B, 1, h, w)
+    if photos.shape != sketches.shape: raise ValueError(f"photos {tuple(photos.shape)} and sketches {tuple(sketches.shape)}: expected paired batches")
+    images = torch.cat([photos, sketches])
+    stream = torch.cat([torch.zeros(len(photos), dtype=torch.long), torch.ones(len(sketches), dtype=torch.long)]).to(images.device)
+    maps = self.backbone.forward_stages(images, stream)
+    pooled = self.backbone.pool(maps[4])
+    out = {'pooled': pooled, 'logits': self.classifier(self.backbone.necks['4'](pooled)), 'maps': {3: maps[3], 4: maps[4]}}
+    if sentences is not None:
+        if self.mask is None: raise ValueError("sentences: this BDG was built without a text encoder (text=None)")
+        if len(sentences) != len(photos): raise ValueError(f"sentences: expected one per photo ({len(photos)}), got {len(sentences)}")
+        if maps[4].shape[2:] != self.mask.grid:
+            raise ValueError(f"photos: their layer-4 map is {tuple(maps[4].shape[2:])}, the text masks {self.mask.grid}; build BDG with image_size={tuple(photos.shape[2:])}")
+        t = self.text.encode_text(self.text.tokenize(list(sentences)).to(images.device)).float()
+        out['mask'] = self.mask(t).repeat(2, 1, 1, 1)
+    return out
+
+@patch
+def embed(self: BDG, images: Tensor, modality: str = 'rgb') -> dict[str, Tensor]:
+    "`extract_features`'s entry point: the L2-normalised GeM feature of layer 4 (the official test feature, before the BN-neck)."
+    if modality not in BDG_STREAMS: raise ValueError(f"modality={modality!r}: BDG embeds 'rgb' photos or 'sketch' queries")
+    return {'feat': F.normalize(self.backbone.pool(self.backbone.forward_stages(images, BDG_STREAMS[modality])[-1]), dim=1)}
+
+def build_bdg(num_classes: int, depth: int = 50, # ResNet depth (official: 50)
+              pretrained: str | Path | None = None, # local torchvision ImageNet weights of that depth
+              text: ReidCLIP | None = None, # the sentence encoder (official: CLIP ViT-B/32's text tower, trained)
+              image_size: tuple[int, int] = (288, 144), temperature: float = 50.) -> BDG:
+    "BDG with a two-stream ResNet-`depth` (separate stems), last stride 1, GeM p = 3."
+    return BDG(build_resnet(depth, pretrained, last_stride=1, streams=2, shared_from=1, pool='gem'), num_classes, text,
+               image_size, temperature)
+
+# %% ../../nbs/12_oltm.ipynb #6e740352
+@dataclass
+class BDGLoss:
+    "BDG's objective: L_id + L_metric + align x L_align (model, (photo batch, sketch batch)) -> named terms."
+    sentences: Sequence[str] # attribute sentence of each training photo record, by its index
+    metric: str = 'wrt' # 'wrt' (official: over photos and sketches together) | 'tal' | 'htl' | 'none'
+    align: float = 0.5 # weight of AttrAlign (official 0.5; 0: off)
+    gamma: float = 0.5 # TAL's gamma
+    margin: float = 0.3 # triplet margin (TAL, HTL, AttrAlign)
+    term_names = ('id', 'metric', 'align')
+
+    def __post_init__(self):
+        if self.metric not in METRIC_LOSSES: raise ValueError(f"metric: expected one of {METRIC_LOSSES}, got {self.metric!r}")
+        if self.align < 0: raise ValueError(f"align: expected a weight of 0 or more, got {self.align}")
+
+    def loss_weights(self) -> dict[str, float]: return {'align': self.align}
+
+    def __call__(self, model: BDG, batch: tuple[dict, dict]) -> dict[str, Tensor]:
+        photos, sketches = batch
+        y = photos['pid']
+        texts = [self.sentences[i] for i in photos['index'].tolist()] if self.align else None
+        out = model(photos['image'], sketches['image'], texts)
+        terms = {'id': F.cross_entropy(out['logits'], y.repeat(2))}
+        r, s = out['pooled'].chunk(2)
+        if self.metric == 'wrt': terms['metric'] = triplet_wrt(out['pooled'], y.repeat(2))
+        elif self.metric != 'none': terms['metric'] = _metric(self.metric, r, s, y, self.gamma, self.margin)
+        if self.align:
+            pos, neg = align_pairs(y.repeat(2))
+            terms['align'] = sum(attr_align_loss(out['maps'][l], out['mask'], pos, neg, model.temperature, self.margin) for l in (3, 4))
+        return terms
+
+# %% ../../nbs/12_oltm.ipynb #a9e7d206
+from ..experiment import ConfigError, ExperimentConfig, Row, Table
+from ..engine import TrainConfig
+
+MODELS = ('oltm', 'bdg')
 
 @dataclass
 class OLTMConfig(ExperimentConfig):
-    "The `oltm` experiment's settings: data, the attribute text, the modules and loss of this chapter, training."
+    "The `oltm` experiment (OLTM or BDG): data, the attribute text, modules and losses, optimiser."
+    model: Literal['oltm', 'bdg'] = 'oltm' # OLTM (sections 1-5) or the BDG baseline (section 6)
     data_root: str = '' # Market-Sketch-1K folder (or its parent); empty: the SynthPed world of world_scale
     world_scale: Literal['tiny', 'default', 'large'] = 'default' # SynthPed world when data_root is empty
-    backbone: str = 'reidbook-tiny' # `build_clip` architecture (paper: ViT-B-16)
-    pretrained: str = '' # local CLIP weights; empty: the book's pretrained tiny CLIP (`default_checkpoint()`)
-    image_size: tuple[int, int] = (128, 64) # (H, W)
+    backbone: str = 'reidbook-tiny' # `build_clip` architecture: OLTM's encoders, BDG's sentence encoder (paper: ViT-B-16)
+    pretrained: str = 'book' # 'book': the book's pretrained tiny CLIP; 'none': random weights; else a local weight file
+    image_size: tuple[int, int] = (128, 64) # (H, W) (paper: 288 x 144)
     attributes: Literal['vqa', 'handcrafted'] = 'vqa' # the VQA's answers or SynthPed's truth ("Handcrafted")
     vqa_keep: Literal['informative', 'all'] = 'informative' # VQA questions: those `informative_questions` keeps, or all
-    prompt: Literal['learnable', 'template'] = 'learnable' # learnable prompts or the expert template sentence
+    prompt: Literal['learnable', 'template'] = 'learnable' # OLTM: learnable prompts or the expert template sentence
     n_ctx: int = 1 # learnable vectors before each attribute
     atoms: int = 8 # consensus atoms m
     ot_eps: float = 0.1 # entropic regularisation of the consensus OT
     tca: bool = True # text-injected coarse alignment
-    tca_keys: Literal['all', 'cls'] = 'all' # what T_eos attends over (section 4)
+    tca_keys: Literal['all', 'cls'] = 'all' # what T_eos attends over (section 4); 'cls': the "simple" global cross-attention
     cfi: bool = True # consensus-guided fine interaction
     heads: int = 4 # CFI heads
-    metric: Literal['tal', 'htl', 'wrt', 'none'] = 'tal' # the metric loss
-    alpha: float = 1.0 # its weight
+    metric: Literal['tal', 'htl', 'wrt', 'none'] = 'tal' # the metric loss (BDG's own: 'wrt')
+    alpha: float = 1.0 # its weight (OLTM)
     gamma: float = 0.5 # TAL's gamma
     margin: float = 0.3 # triplet margin
+    depth: Literal[18, 34, 50] = 18 # BDG's ResNet depth (official: 50)
+    resnet_pretrained: str = '' # BDG: local torchvision ImageNet weights of that depth; empty: random init
+    align: float = 0.5 # BDG: weight of AttrAlign (official 0.5; 0: off, no sentence encoder)
+    temperature: float = 50. # BDG: matching temperature of AttrAlign
+    text_lr: float = 5e-5 # BDG: learning rate of the sentence encoder (official 5e-5)
     epochs: int = 6
     p: int = 8 # identities per batch
     k: int = 4 # photo-sketch pairs per identity
     steps_per_epoch: int = 50 # 0: max(#photos, #sketches) // (p*k)
     lr: float = 3.5e-4 # AdamW learning rate (the book's choice; the slides give none)
     weight_decay: float = 0.02
+    pad: int = 0 # padding before the random crop (0: none)
     seed: int = 0
     workers: int = 0
     threads: int = 0 # torch CPU threads (0: torch's default)
+    cache_images: bool = True # keep decoded images in memory
+    figures: bool = True # curves, OT plans, VQA answers, retrieval grids, t-SNE
     device: str = '' # empty: CUDA when available, else CPU
-    RUNTIME: ClassVar[tuple[str, ...]] = ('workers', 'threads', 'device')
+    RUNTIME: ClassVar[tuple[str, ...]] = ('workers', 'threads', 'cache_images', 'figures', 'device')
     PRESETS: ClassVar[dict] = {
         'paper': dict(data_root='data/Market-Sketch-1K', backbone='ViT-B-16', pretrained='data/checkpoints/ViT-B-16.pt',
-                      image_size=(288, 144), steps_per_epoch=0, workers=8),
-        'smoke': dict(world_scale='tiny', epochs=1, p=2, k=2, steps_per_epoch=2, atoms=4)}
+                      vqa_keep='all', depth=50, resnet_pretrained='data/checkpoints/resnet50-0676ba61.pth',
+                      image_size=(288, 144), epochs=60, steps_per_epoch=0, pad=10, workers=8, cache_images=False),
+        'smoke': dict(world_scale='tiny', pretrained='none', vqa_keep='all', image_size=(64, 32), epochs=1, p=2, k=2,
+                      steps_per_epoch=2, atoms=4)}
 
+# %% ../../nbs/12_oltm.ipynb #4ffa45c2
 @patch
 def check(self: OLTMConfig) -> None:
     for k in ('n_ctx', 'atoms', 'heads', 'epochs', 'p', 'k'):
         if getattr(self, k) < 1: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive integer")
-    for k in ('ot_eps', 'lr'):
+    for k in ('ot_eps', 'lr', 'temperature', 'text_lr'):
         if getattr(self, k) <= 0: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive number")
     if not 0 <= self.gamma <= 1: raise ConfigError(f"gamma={self.gamma}: expected a weight in [0, 1]")
-    if min(self.alpha, self.margin, self.weight_decay, self.steps_per_epoch) < 0:
-        raise ConfigError("alpha, margin, weight_decay, steps_per_epoch: expected 0 or more")
+    if min(self.alpha, self.margin, self.weight_decay, self.steps_per_epoch, self.align, self.pad) < 0:
+        raise ConfigError("alpha, margin, weight_decay, steps_per_epoch, align, pad: expected 0 or more")
     if self.attributes == 'handcrafted' and self.data_root:
         raise ConfigError(f"attributes='handcrafted' reads SynthPed's ground truth: the embedded world only (data_root={self.data_root!r})")
+    if self.attributes == 'vqa' and self.vqa_keep == 'informative' and self.data_root:
+        raise ConfigError("vqa_keep='informative' measures the VQA against SynthPed's truth: on a real dataset use vqa_keep='all'")
     if self.prompt == 'template' and self.n_ctx != 1:
         raise ConfigError(f"n_ctx={self.n_ctx} counts learnable vectors: prompt='template' has none")
+    if self.pretrained == 'book' and self.backbone != 'reidbook-tiny':
+        raise ConfigError(f"pretrained='book' is the book's reidbook-tiny CLIP, not {self.backbone!r}: give a weight file or 'none'")
+    if self.p < 2: raise ConfigError(f"p={self.p}: the triplet losses need at least 2 identities per batch")
 
 @patch
-def objective(self: OLTMConfig, answers: Sequence[Mapping[str, str]]) -> OLTMLoss:
-    "The `OLTMLoss` of this config, for the attribute sets `answers` of the training photos (by record index)."
+def objective(self: OLTMConfig, answers: Sequence[Mapping[str, str]]) -> OLTMLoss | BDGLoss:
+    "The loss of this config's model, for the attribute sets `answers` of the training photos (by record index)."
+    if self.model == 'bdg':
+        return BDGLoss([template_sentence(a) for a in answers], self.metric, self.align, self.gamma, self.margin)
     return OLTMLoss(answers, self.metric, self.alpha, self.gamma, self.margin)
+
+@patch
+def build(self: OLTMConfig, num_classes: int, # training identities
+          keys: Sequence[str], # the attributes of the prompts (OLTM)
+          clip: ReidCLIP, # OLTM's encoders; BDG's sentence encoder (unused with align=0)
+          resnet_weights: str | Path | None = None, # BDG's local ImageNet file
+         ) -> nn.Module:
+    "The network of this config: `OLTM` or `BDG`."
+    if self.model == 'bdg':
+        return build_bdg(num_classes, self.depth, resnet_weights, clip if self.align else None, self.image_size, self.temperature)
+    return OLTM(clip, keys, num_classes, self.prompt, self.n_ctx, self.atoms, self.ot_eps, True, self.tca, self.cfi,
+                self.heads, self.tca_keys)
+
+@patch
+def train_config(self: OLTMConfig) -> TrainConfig:
+    "AdamW with cosine decay; BDG's sentence encoder at `text_lr`."
+    rules = [(r'^text\.', self.text_lr / self.lr, None)] if self.model == 'bdg' else []
+    return TrainConfig(epochs=self.epochs, lr=self.lr, optimizer='adamw', weight_decay=self.weight_decay, schedule='cosine',
+                       param_rules=rules, seed=self.seed, eval_every=0, checkpoint_every=0, device=self.device or None)
+
+# %% ../../nbs/12_oltm.ipynb #a1ef89f2
+_FULL = dict(model='oltm', attributes='vqa', prompt='learnable', tca=True, tca_keys='all', cfi=True, metric='tal')
+_BASE = dict(_FULL, tca=True, tca_keys='cls', cfi=False)
+TABLE3 = Table('oltm', 'table3', 'prompt setting, modules and losses (Market-Sketch-1K, multi-query)',
+               rows={'no_text': Row('no text: image encoder, L_ID + L_tal', dict(_FULL, tca=False, cfi=False)),
+                     'hand_template': Row('Handcrafted + Template, Baseline + TCA + CFI, L_ID + L_tal', dict(_FULL, attributes='handcrafted', prompt='template')),
+                     'hand_prompt': Row('Handcrafted + Prompt, Baseline + TCA + CFI, L_ID + L_tal', dict(_FULL, attributes='handcrafted')),
+                     'vqa_template': Row('VQA + Template, Baseline + TCA + CFI, L_ID + L_tal', dict(_FULL, prompt='template')),
+                     'baseline': Row('VQA + Prompt, Baseline, L_ID + L_tal', _BASE),
+                     'tca': Row('VQA + Prompt, Baseline + TCA, L_ID + L_tal', dict(_FULL, cfi=False)),
+                     'id_only': Row('VQA + Prompt, Baseline + TCA + CFI, L_ID', dict(_FULL, metric='none')),
+                     'htl': Row('VQA + Prompt, Baseline + TCA + CFI, L_ID + L_htl', dict(_FULL, metric='htl')),
+                     'full': Row('VQA + Prompt, Baseline + TCA + CFI, L_ID + L_tal (OLTM)', _FULL)},
+               comparisons=[('full', 'no_text'), ('full', 'vqa_template'), ('tca', 'baseline'), ('full', 'tca'),
+                            ('full', 'id_only'), ('full', 'htl'), ('full', 'hand_prompt')],
+               showcase='full', paper='oltm', paper_table='Table 3')
+"Table 3: every row sets the model, attributes, prompt, modules and metric loss."
+TABLE4 = Table('oltm', 'table4', 'TAL with various baselines (Market-Sketch-1K, multi-query)',
+               rows={'bdg_wrt': Row('BDG (WRT)', dict(model='bdg', attributes='handcrafted', metric='wrt')),
+                     'bdg_tal': Row('BDG + TAL', dict(model='bdg', attributes='handcrafted', metric='tal')),
+                     'baseline_htl': Row('baseline (HTL)', dict(_BASE, metric='htl')),
+                     'baseline_tal': Row('baseline + TAL', _BASE),
+                     'oltm_htl': Row('OLTM (HTL)', dict(_FULL, metric='htl')),
+                     'oltm_tal': Row('OLTM + TAL', _FULL)},
+               comparisons=[('bdg_tal', 'bdg_wrt'), ('baseline_tal', 'baseline_htl'), ('oltm_tal', 'oltm_htl')],
+               showcase='bdg_wrt', paper='oltm', paper_table='Table 4')
+"Table 4: BDG with its WRT or with TAL in its place, and the baseline and OLTM with HTL or TAL."
+TABLES = {'table3': TABLE3, 'table4': TABLE4}
