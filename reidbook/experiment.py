@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_experiment.ipynb #c6b32f3c
 from __future__ import annotations
-import ast, dataclasses, datetime, difflib, hashlib, json, math, os, platform, shlex, subprocess, sys, time, types, typing
+import ast, dataclasses, datetime, difflib, hashlib, json, math, os, platform, re, shlex, subprocess, sys, time, types, typing
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -242,6 +242,7 @@ class RunSpec:
     table: str | None = None
     row: str | None = None
     seed: int | None = None
+    tag: str = '' # the table entry's tag (its runs change the table's config the same way, e.g. another world)
 
     def config(self) -> ExperimentConfig: return config_class(self.experiment).preset(self.preset, **self.overrides)
     @property
@@ -265,7 +266,7 @@ class RunSpec:
 class Table:
     "A paper table as runs: rows (named overrides of one experiment's config), comparisons between rows, a showcase row."
     experiment: str
-    name: str # short name; run names are '<name>-<row>-s<seed>'
+    name: str # short name; run names are '<name>-<row>-s<seed>' ('<name>-<tag>-<row>-s<seed>' for a tagged entry)
     title: str # the paper's caption, shortened
     rows: dict[str, Row]
     comparisons: Sequence[tuple[str, str]] = () # (row, baseline row) pairs the paper's claims rest on
@@ -280,20 +281,28 @@ class Table:
         if self.showcase is not None and self.showcase not in self.rows:
             raise ConfigError(f"table {self.name!r}: showcase {self.showcase!r} is not one of its rows {list(self.rows)}")
 
-    def run_name(self, row: str, seed: int) -> str: return f'{self.name}-{row}-s{seed}'
+    def run_name(self, row: str, seed: int, tag: str = '') -> str: return '-'.join(filter(None, (self.name, tag, row, f's{seed}')))
 
-    def specs(self, rows: Sequence[str] | None = None, seeds: Sequence[int] = (0,), preset: str = 'embedded') -> list[RunSpec]:
-        "One `RunSpec` per row and seed (rows in table order); only the showcase's seed-0 run draws figures."
+    def specs(self, rows: Sequence[str] | None = None, seeds: Sequence[int] = (0,), preset: str = 'embedded',
+              overrides: Mapping[str, Any] | None = None, # set in every row (e.g. another world); may not touch a row's own fields
+              tag: str = '', # names the runs of an entry with overrides apart from the table's plain runs
+             ) -> list[RunSpec]:
+        "One `RunSpec` per row and seed (rows in table order); only the showcase's seed-0 run of an untagged entry draws figures."
         rows = list(self.rows) if rows is None else list(rows)
         bad = [r for r in rows if r not in self.rows]
         if bad: raise ConfigError(f"table {self.name!r} of {self.experiment!r} has no row {bad[0]!r}; rows: {', '.join(self.rows)}")
+        overrides = dict(overrides or {})
+        if overrides and not tag: raise ConfigError(f"table {self.name!r}: overrides {sorted(overrides)} need a tag to name their runs apart")
+        if tag and not re.fullmatch(r'[a-z0-9]+', tag): raise ConfigError(f"table {self.name!r}: tag {tag!r}: expected lowercase letters and digits")
         out = []
         for row in (r for r in self.rows if r in rows):
+            clash = sorted(set(overrides) & (set(self.rows[row].overrides) | {'seed', 'figures'}))
+            if clash: raise ConfigError(f"table {self.name!r}, row {row!r}: the entry's overrides set {clash}, which the row itself sets")
             for seed in seeds:
-                show = row == self.showcase and seed == 0
-                out.append(RunSpec(self.experiment, self.run_name(row, seed), preset,
-                                   {**self.rows[row].overrides, 'seed': seed, 'figures': show}, page=show,
-                                   table=self.name, row=row, seed=seed))
+                show = row == self.showcase and seed == 0 and not tag   # a tagged entry's runs are no pages
+                out.append(RunSpec(self.experiment, self.run_name(row, seed, tag), preset,
+                                   {**overrides, **self.rows[row].overrides, 'seed': seed, 'figures': show}, page=show,
+                                   table=self.name, row=row, seed=seed, tag=tag))
         return out
 
 def tables(experiment: str) -> dict[str, Table]:
@@ -301,7 +310,7 @@ def tables(experiment: str) -> dict[str, Table]:
     return dict(getattr(experiment_module(experiment), 'TABLES', {}))
 
 # %% ../nbs/16_experiment.ipynb #3efe9f9d
-_RUN_KEYS, _TABLE_KEYS = {'experiment', 'name', 'preset', 'overrides', 'page'}, {'experiment', 'table', 'rows', 'seeds', 'preset'}
+_RUN_KEYS, _TABLE_KEYS = {'experiment', 'name', 'preset', 'overrides', 'page'}, {'experiment', 'table', 'rows', 'seeds', 'preset', 'overrides', 'tag'}
 
 def _entry_specs(entry: Mapping, where: str) -> list[RunSpec]:
     if not isinstance(entry, Mapping) or not isinstance(entry.get('experiment'), str):
@@ -315,7 +324,10 @@ def _entry_specs(entry: Mapping, where: str) -> list[RunSpec]:
         if entry['table'] not in tabs: raise ConfigError(f"{where}: {exp!r} has no table {entry['table']!r}; tables: {', '.join(tabs) or 'none'}")
         seeds = check_value(f'{where}.seeds', entry['seeds'], list[int])
         rows = None if entry.get('rows') is None else check_value(f'{where}.rows', entry['rows'], list[str])
-        return tabs[entry['table']].specs(rows, seeds, entry.get('preset', 'embedded'))
+        overrides = entry.get('overrides') or {}
+        if not isinstance(overrides, Mapping): raise ConfigError(f"{where}.overrides: expected a mapping, got {overrides!r}")
+        try: return tabs[entry['table']].specs(rows, seeds, entry.get('preset', 'embedded'), overrides, str(entry.get('tag', '')))
+        except ValueError as e: raise ConfigError(f"{where}: {e}") from None
     bad = set(entry) - _RUN_KEYS
     if bad or 'name' not in entry: raise ConfigError(f"{where}: a run entry takes {sorted(_RUN_KEYS)} ('name' required), got {sorted(entry)}")
     overrides = entry.get('overrides') or {}

@@ -113,11 +113,12 @@ def load_run(spec: RunSpec) -> RunResult:
     return RunResult(spec, status, results if results and results.get('schema') == SCHEMA else None)
 
 def table_runs(experiment: str, table: str, suite: str | None = None, manifest: str | Path | None = None,
+               tag: str = '', # the manifest entry's tag ('': the table's plain runs)
               ) -> dict[str, list[RunResult]]: # row -> its runs in the suite (rows without runs are left out)
-    "The runs of `experiment`'s `table` in a suite of the manifest, by row."
+    "The runs of `experiment`'s `table` (with `tag`) in a suite of the manifest, by row."
     out: dict[str, list[RunResult]] = {}
     for spec in suite_runs(suite or book_suite(), manifest):
-        if spec.experiment == experiment and spec.table == table: out.setdefault(spec.row, []).append(load_run(spec))
+        if (spec.experiment, spec.table, spec.tag) == (experiment, table, tag): out.setdefault(spec.row, []).append(load_run(spec))
     return out
 
 def suite_run(experiment: str, name: str, suite: str | None = None, manifest: str | Path | None = None,

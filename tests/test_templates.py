@@ -85,6 +85,13 @@ def test_otla_other_paths(case, args, runs):
         assert set(res['metrics']) == {'visible_to_thermal', 'thermal_to_visible'}
 
 
+
+def test_dalnet_oracle_masks(runs):
+    "saliency='oracle': SynthPed's true masks travel with the training photos; no saliency net is trained or read."
+    res = run('dalnet', 'oracle', '-p', 'saliency', 'oracle', '-p', 'figures', 'false')
+    check_layout(res, 'dalnet')
+    assert res['config']['saliency'] == 'oracle' and res['provenance']['inputs'] == {} and res['details']['steps'] > 0
+
 def test_interactive_run_writes_what_papermill_writes(runs, tmp_path):
     "JupyterLab: the template as it is, the user only switching the preset in the parameters cell, run by a plain kernel."
     nb = nbformat.read(ROOT/'nbs'/'runs'/'ot_benchmark.ipynb', as_version=4)
