@@ -278,14 +278,15 @@ def embed_text(self: ReidCLIP, ids: torch.Tensor) -> torch.Tensor:
 
 @patch
 def encode_text_embeds(self: ReidCLIP,
-                        embeds: torch.Tensor, # (B, L, text_width) token embeddings (possibly spliced prompts)
+                        embeds: torch.Tensor, # (B, L, text_width) token embeddings (possibly spliced prompts), L <= context
                         ids: torch.Tensor, # (B, L) token ids: their argmax marks the end-of-text token
                         all_tokens: bool = False, # return every token projected (B, L, embed_dim)
                        ) -> torch.Tensor: # (B, embed_dim) end-of-text feature, or (B, L, embed_dim)
     "The CLIP text transformer run from embeddings: `+ positional -> transformer -> ln_final -> pool -> projection`."
-    c = self.clip
-    x = embeds + c.positional_embedding.to(embeds.dtype)
-    x = c.ln_final(c.transformer(x, attn_mask=c.attn_mask))
+    c, L = self.clip, embeds.shape[1]
+    if L > c.positional_embedding.shape[0]: raise ValueError(f"embeds: {L} tokens exceed the context length {c.positional_embedding.shape[0]}")
+    x = embeds + c.positional_embedding[:L].to(embeds.dtype)
+    x = c.ln_final(c.transformer(x, attn_mask=None if c.attn_mask is None else c.attn_mask[:L, :L]))
     if not all_tokens: x = text_global_pool(x, ids, c.text_pool_type, eos_token_id=getattr(c, 'text_eos_id', None))
     return _project(x, c.text_projection)
 

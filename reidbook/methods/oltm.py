@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import nn, Tensor
 
-from ..backbones import AttributePrompts, BNNeck, ReidCLIP, ResNetBackbone, build_resnet
+from ..backbones import AttributePrompts, BNNeck, PromptBatch, ReidCLIP, ResNetBackbone, build_resnet
 from ..core import file_lock, load_json, save_json
 from ..data import Preprocess, Record
 from ..losses import euclidean_dist, float32_loss, triplet_hard, triplet_wrt
@@ -261,11 +261,20 @@ class AttributeText(nn.Module):
         self.keys, self.prompt = list(keys), prompt
         self.prompts = AttributePrompts(clip, len(self.keys), n_ctx) if prompt == 'learnable' else None
 
+    def distinct(self, answers: Sequence[Mapping[str, str]]) -> tuple[list[dict], Tensor]:
+        "The distinct attribute sets of `answers` (on `keys`, first seen first) and each answer's row among them."
+        rows = [tuple(a.get(k) for k in self.keys) for a in answers]
+        first = {r: i for i, r in enumerate(dict.fromkeys(rows))}
+        return [dict(zip(self.keys, r)) for r in first], torch.tensor([first[r] for r in rows], dtype=torch.long)
+
     def forward(self, clip: ReidCLIP, answers: Sequence[Mapping[str, str]]) -> TextFeatures:
         if self.prompts is None:
             ids = clip.tokenize([template_sentence({k: a.get(k) for k in self.keys}) for a in answers])
+            ids = ids[:, :int(ids.argmax(1).max()) + 1]   # causal encoder: nothing after the last end token matters
             return split_text_tokens(clip.encode_text(ids, all_tokens=True), ids)
         batch = self.prompts([attribute_phrases(a, self.keys) for a in answers])
+        L = int(batch.ids.argmax(1).max()) + 1
+        batch = PromptBatch(batch.ids[:, :L], batch.slots[:, :L], batch.vectors)
         return split_text_tokens(clip.encode_prompts(batch, all_tokens=True), batch.ids)
 
 # %% ../../nbs/12_oltm.ipynb #ad200212
@@ -285,8 +294,9 @@ class Consensus(nn.Module):
     def plan(self, local: Tensor, mask: Tensor) -> Tensor: # (B, n, m+1), last column the bin
         "The OT plan of each sentence's tokens (rows; padding rows empty) to the atoms and the bin."
         if local.shape[:2] != mask.shape: raise ValueError(f"local {tuple(local.shape)} and mask {tuple(mask.shape)}: expected (B, n, d) and (B, n)")
-        a = mask.to(local.dtype) / mask.sum(1, keepdim=True).clamp_min(1)
-        return dustbin_sinkhorn(-self.score(local), bin_cost=-self.bin_score, a=a, eps=self.eps)
+        a = mask.double() / mask.sum(1, keepdim=True).clamp_min(1)   # float64: see the note above
+        P = dustbin_sinkhorn(-self.score(local).double(), bin_cost=-self.bin_score.double(), a=a, eps=self.eps)
+        return P.to(local.dtype)
 
     def forward(self, local: Tensor, # (B, n, d) T_local
                 mask: Tensor, # (B, n) bool, valid tokens
@@ -324,13 +334,14 @@ class OLTM(nn.Module):
                  num_classes: int, # training identities
                  prompt: str = 'learnable', n_ctx: int = 1, # the prompt strategy (section 2)
                  atoms: int = 8, eps: float = 0.1, barycentric: bool = True, # the consensus (section 3)
-                 tca: bool = True, cfi: bool = True, heads: int = 4, tca_keys: str = 'all'): # section 4
+                 tca: bool = True, cfi: bool = True, heads: int = 4, tca_keys: str = 'all', # section 4
+                 dedupe: bool = True): # encode each distinct attribute set of a batch once (same outputs, less work)
         super().__init__()
         if num_classes < 2: raise ValueError(f"num_classes: expected at least 2 identities, got {num_classes}")
         if tca_keys not in TCA_KEYS: raise ValueError(f"tca_keys: expected one of {TCA_KEYS}, got {tca_keys!r}")
         freeze_text_encoder(clip)
         d = clip.clip.text_projection.shape[1] if isinstance(clip.clip.text_projection, Tensor) else clip.clip.text_projection.out_features
-        self.clip, self.tca_keys = clip, tca_keys
+        self.clip, self.tca_keys, self.dedupe = clip, tca_keys, dedupe
         self.text = AttributeText(clip, keys, prompt, n_ctx)
         self.consensus = Consensus(d, atoms, eps=eps, barycentric=barycentric) if cfi else None
         self.tca = CrossAttention(d, 1) if tca else None
@@ -363,8 +374,13 @@ def forward(self: OLTM, photos: Tensor, sketches: Tensor, # (B, 3, H, W) each; r
            ) -> dict: # 'R', 'S': cls, local, tca, cfi, fused, logits, logits_text; 'text', 'X', 'plan'
     if photos.shape != sketches.shape: raise ValueError(f"photos {tuple(photos.shape)} and sketches {tuple(sketches.shape)}: expected paired batches")
     if len(answers) != len(photos): raise ValueError(f"answers: expected one attribute set per photo ({len(photos)}), got {len(answers)}")
-    text = self.text(self.clip, answers)
+    distinct, rows = self.text.distinct(answers) if self.dedupe else (answers, None)
+    text = self.text(self.clip, distinct)
     X, P = self.consensus(text.local, text.mask) if self.consensus is not None else (None, None)
+    if rows is not None:   # each distinct set's text, atoms and plan, back to the samples that have it
+        rows = rows.to(text.eos.device)
+        text = TextFeatures(*(t[rows] for t in text))
+        X, P = (None, None) if X is None else (X[rows], P[rows])
     enc = self.encode_image(torch.cat([photos, sketches]))
     out = {'text': text, 'X': X, 'plan': P}
     for i, m in enumerate('RS'):
@@ -401,7 +417,7 @@ def assignment_plan(E: Tensor, # (n, m) distances between the batch's photos and
                     eps: float = 0.05, # entropic regularisation, in units of the largest distance
                    ) -> Tensor: # (n, m) P*, each row summing to 1
     "P*: the entropic OT plan (uniform marginals) on E / max(E), times n; detached."
-    return sinkhorn(E / E.max().clamp_min(1e-12), eps=eps) * E.shape[0]
+    return sinkhorn((E / E.max().clamp_min(1e-12)).double(), eps=eps).to(E.dtype) * E.shape[0]   # float64 as the consensus
 
 @float32_loss
 def triplet_assignment(rgb: Tensor, # (n, d) photo features
