@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import nn, Tensor
 
-from ..backbones import AttributePrompts, BNNeck, PromptBatch, ReidCLIP, ResNetBackbone, build_resnet
+from ..backbones import AttributePrompts, BNNeck, PromptBatch, ReidCLIP, ResNetBackbone, build_resnet, trim_to_eot
 from ..core import file_lock, load_json, save_json
 from ..data import Preprocess, Record
 from ..losses import euclidean_dist, float32_loss, triplet_hard, triplet_wrt
@@ -269,12 +269,10 @@ class AttributeText(nn.Module):
 
     def forward(self, clip: ReidCLIP, answers: Sequence[Mapping[str, str]]) -> TextFeatures:
         if self.prompts is None:
-            ids = clip.tokenize([template_sentence({k: a.get(k) for k in self.keys}) for a in answers])
-            ids = ids[:, :int(ids.argmax(1).max()) + 1]   # causal encoder: nothing after the last end token matters
+            ids = trim_to_eot(clip.tokenize([template_sentence({k: a.get(k) for k in self.keys}) for a in answers]))
             return split_text_tokens(clip.encode_text(ids, all_tokens=True), ids)
         batch = self.prompts([attribute_phrases(a, self.keys) for a in answers])
-        L = int(batch.ids.argmax(1).max()) + 1
-        batch = PromptBatch(batch.ids[:, :L], batch.slots[:, :L], batch.vectors)
+        batch = PromptBatch(*trim_to_eot(batch.ids, batch.slots), batch.vectors)   # causal encoder: same tokens, less work
         return split_text_tokens(clip.encode_prompts(batch, all_tokens=True), batch.ids)
 
 # %% ../../nbs/12_oltm.ipynb #ad200212
@@ -577,7 +575,7 @@ def forward(self: BDG, photos: Tensor, sketches: Tensor, # (B, 3, H, W) each; ro
         if len(sentences) != len(photos): raise ValueError(f"sentences: expected one per photo ({len(photos)}), got {len(sentences)}")
         if maps[4].shape[2:] != self.mask.grid:
             raise ValueError(f"photos: their layer-4 map is {tuple(maps[4].shape[2:])}, the text masks {self.mask.grid}; build BDG with image_size={tuple(photos.shape[2:])}")
-        t = self.text.encode_text(self.text.tokenize(list(sentences)).to(images.device)).float()
+        t = self.text.encode_text(trim_to_eot(self.text.tokenize(list(sentences))).to(images.device)).float()
         out['mask'] = self.mask(t).repeat(2, 1, 1, 1)
     return out
 
