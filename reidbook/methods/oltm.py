@@ -103,9 +103,9 @@ def _answer_all(vqa: VQA, images: Tensor, questions: Mapping[str, str], choices)
     if hasattr(vqa, 'answer_questions'): return vqa.answer_questions(images, questions, choices)
     return {k: [vqa(img, q, list(choices[k])) for img in images] for k, q in questions.items()}
 
-def _cache_key(paths: Sequence[str], fingerprint: str, questions, choices) -> str:
+def _cache_key(paths: Sequence[str], fingerprint: str, questions, choices, size) -> str:
     stats = [(p, Path(p).stat().st_size, Path(p).stat().st_mtime_ns) for p in paths]
-    blob = json.dumps([fingerprint, dict(questions), {k: list(v) for k, v in choices.items()}, stats], sort_keys=True)
+    blob = json.dumps([fingerprint, dict(questions), {k: list(v) for k, v in choices.items()}, list(size), stats], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 def vqa_attributes(paths: Sequence[str], # RGB training images
@@ -124,7 +124,7 @@ def vqa_attributes(paths: Sequence[str], # RGB training images
     if missing: raise ValueError(f"choices: no answers listed for the questions about {missing}")
     fingerprint = fingerprint if fingerprint is not None else getattr(vqa, 'fingerprint', None)
     if not fingerprint: raise ValueError("fingerprint: the VQA has none; pass one that changes when the model does")
-    key = _cache_key(paths, fingerprint, questions, choices)
+    key = _cache_key(paths, fingerprint, questions, choices, size)
     if cache is not None and Path(cache).is_file():
         old = load_json(cache)
         if old.get('key') == key: return {'answers': old['answers'], 'seconds': old['seconds'], 'cached': True}
