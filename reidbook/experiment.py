@@ -199,6 +199,7 @@ EXPERIMENTS: dict[str, str] = {'pretrain_clip': 'reidbook.pretrain:PretrainConfi
                                'unireid': 'reidbook.methods.unireid:UNIReIDConfig',
                                'otla': 'reidbook.methods.otla:OTLAConfig',
                                'saliency': 'reidbook.pretrain:SaliencyConfig',
+                               'pretrain_resnet': 'reidbook.pretrain:ResNetPretrainConfig',
                                'dalnet': 'reidbook.methods.dalnet:DALNetConfig',
                                'oltm': 'reidbook.methods.oltm:OLTMConfig'}
 

@@ -85,6 +85,7 @@ _STAGE_TOL = 1e-2      # marginal error at which an eps-scaling stage hands over
 _STAGE_MAX_ITER = 200  # iteration cap of one eps-scaling stage
 _ETA_MAX = 0.99        # momentum: the slowest plain-Sinkhorn rate it is tuned for (momentum 0.67)
 _LINEAR_ERR = 1.0      # momentum: tuned only from error decays below this (far from the solution, rates mislead)
+_ROUNDING_ERR = 100    # momentum: and only above this many machine epsilons (near the rounding floor, rates are noise)
 _EPS_DECAY = 4.0       # eps-scaling: eps shrinks by this factor per stage, starting from cost range / _EPS_DECAY
 _CHUNK_ENTRIES = 1 << 19  # batches of small problems are solved about this many cost entries at a time
 _LOG2E = 1 / math.log(2)  # kernels are built with exp2, about 3x faster than exp on CPU
@@ -127,7 +128,8 @@ def _scale(KT: torch.Tensor, # kernels, stored transposed (B, m, n)
     K, a_inv, b_inv = KT.mT, _inverse_targets(a), _inverse_targets(b)
     log_b, empty = b.log(), (b == 0) if (b == 0).any() else None  # log v = -inf where b = 0
     lv = lv_prev = torch.zeros_like(b)
-    err, eta, alpha, beta, adapt, restart, last = math.inf, 0.0, 1.0, 0.0, True, False, 0
+    err, best, eta, alpha, beta, adapt, restart, last = math.inf, math.inf, 0.0, 1.0, 0.0, True, False, 0
+    floor = _ROUNDING_ERR * torch.finfo(KT.dtype).eps
     stop, check = tol * _TOL_MARGIN, _FIRST_CHECKS[0]
     for it in range(1, max_iter + 1):
         v = lv.exp()
@@ -140,9 +142,9 @@ def _scale(KT: torch.Tensor, # kernels, stored transposed (B, m, n)
             if not err > stop: break  # converged, or nan
             if tau < math.inf and (max(u.amax().item(), v.amax().item()) > big or
                                    min(u[a > 0].amin().item(), v[b > 0].amin().item()) < 1 / big): break
-            restart = err > prev  # momentum overshot: one plain step, then on with the momentum
-            if err > 10 * prev: alpha, beta, adapt = 1.0, 0.0, False  # diverging: plain Sinkhorn from here on
-            elif adapt and err < prev < _LINEAR_ERR:  # rates mean something once every marginal is within 100%
+            restart, best = err > prev, min(best, err)  # grown since the last check: momentum overshot, one plain step
+            if err > 10 * best: alpha, beta, adapt = 1.0, 0.0, False  # diverging: plain Sinkhorn from here on
+            elif adapt and floor < err < prev < _LINEAR_ERR:  # rates mean something within 100%, above rounding
                 alpha, beta = _momentum(eta := _next_eta(eta, alpha, beta, err, prev, it - last))
             check, last = _next_check(it, err, prev, last, stop), it
         step = (KTu.clamp_min(tiny) if tau < math.inf else KTu).log()  # plain Sinkhorn: log v = log b - step

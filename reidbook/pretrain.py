@@ -6,7 +6,7 @@
 from __future__ import annotations
 import os, shutil, time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, ClassVar, Literal, Mapping, Sequence
@@ -16,18 +16,19 @@ from matplotlib.figure import Figure
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.utils.data import Dataset as TorchDataset
+from torch.utils.data import DataLoader, Dataset as TorchDataset
 from torchvision.transforms import v2
 from tqdm import tqdm
 
 from .core import checkpoints_dir, file_lock, load_json, model_mode, save_json, seed_everything, to_jsonable
-from .backbones import TINY_CLIP, ReidCLIP, U2Net, build_clip, load_u2net, save_clip, save_u2net, u2net_input, u2net_saliency, u2net_widths
+from .backbones import TINY_CLIP, ReidCLIP, ResNetBackbone, U2Net, build_clip, build_resnet, load_u2net, save_clip, save_u2net, u2net_input, u2net_saliency, u2net_widths
 import open_clip  # after reidbook.backbones, which imports it without tqdm's notebook warning
-from .data import NORMALIZATION, FastCompose, Record, load_dataset, modality_transform, load_image
+from .data import (IMAGE_CACHE, NORMALIZATION, FastCompose, ImageDataset, PKSampler, Preprocess, Record, load_dataset,
+                           modality_transform, load_image)
 from .experiment import ConfigError, ExperimentConfig
-from .engine import Trainer, TrainConfig, make_loader, read_metrics
-from .losses import infonce
-from .metrics import evaluate_text_to_image, evaluate_tri_pedes, rank_summary
+from .engine import Trainer, TrainConfig, extract_features, make_loader, read_metrics
+from .losses import infonce, triplet_hard
+from .metrics import compute_distance, evaluate_rank, evaluate_text_to_image, evaluate_tri_pedes, random_rank1, rank_summary
 from .synth import ATTRIBUTES, ensure_world, mask_path
 from .viz import ComparisonTable
 
@@ -40,8 +41,10 @@ __all__ = ['Choices', 'SYNTHPED_QUESTIONS', 'SYNTHPED_CHOICES', 'NO_DECAY', 'SAL
            'ensure_pretrained_clip', 'ensure_checkpoint', 'retrieval_table', 'attribute_table', 'attribute_figure',
            'answers_figure', 'SaliencyConfig', 'MaskedPhotos', 'load_masked_photos', 'held_out_photos',
            'deep_supervision_terms', 'saliency_loss', 'mask_iou', 'centred_box', 'fit_centred_box', 'MaskedPairs',
-           'saliency_iou', 'default_saliency_checkpoint', 'train_saliency', 'ensure_saliency', 'saliency_maps',
-           'saliency_figure']
+           'saliency_iou', 'default_saliency_checkpoint', 'train_saliency', 'locked_training', 'training_record',
+           'ensure_saliency', 'saliency_maps', 'saliency_figure', 'ResNetPretrainConfig', 'IdentityNet',
+           'identity_loss', 'torchvision_resnet_state', 'leave_one_out_retrieval', 'corpus_photos',
+           'default_resnet_checkpoint', 'pretrain_resnet', 'ensure_pretrained_resnet', 'book_net']
 
 # %% ../nbs/09_pretrain.ipynb #7f2b1902
 @dataclass
@@ -647,13 +650,25 @@ def train_saliency(config: SaliencyConfig | None = None,
                    progress: bool = True,
                   ) -> dict: # the manifest (also written to `manifest_path(checkpoint)`)
     "Train the saliency net on the corpus's masks; save weights and manifest; return the manifest."
-    config, t0, load = config or SaliencyConfig(), time.perf_counter(), os.getloadavg()
-    checkpoint = Path(checkpoint or default_saliency_checkpoint())
-    threads = torch.get_num_threads()
+    return locked_training(_train_saliency, config or SaliencyConfig(), Path(checkpoint or default_saliency_checkpoint()),
+                           'saliency training', progress)
+
+def locked_training(train: Callable[..., dict], # (config, checkpoint, progress, t0, load average) -> manifest
+                    config: ExperimentConfig, checkpoint: Path, what: str, progress: bool) -> dict:
+    "`train` under `checkpoint`'s file lock with `config.threads` torch threads (0: as they are), timed from this call."
+    t0, load, threads = time.perf_counter(), os.getloadavg(), torch.get_num_threads()
     if config.threads: torch.set_num_threads(config.threads)
     try:
-        with file_lock(checkpoint, 'saliency training'): return _train_saliency(config, checkpoint, progress, t0, load)
+        with file_lock(checkpoint, what): return train(config, checkpoint, progress, t0, load)
     finally: torch.set_num_threads(threads)
+
+def training_record(trainer: Trainer, fit: dict, resumed: bool, t0: float, load: tuple) -> dict:
+    "The manifest entries every book net records about its training: length, log, times, threads, machine load."
+    return {'epochs': fit['epochs'], 'steps': fit['steps'],
+            'history': read_metrics(trainer.run_dir), 'resumed': resumed,   # step records (10 per epoch) and epoch records
+            'train_time_s': fit['train_time_s'], 'data_time_s': fit['data_time_s'],
+            'total_time_s': round(time.perf_counter() - t0, 1), 'threads': torch.get_num_threads(),
+            'load_average': [round(v, 2) for v in load], 'cpu_count': os.cpu_count(), 'torch': torch.__version__}
 
 def _train_saliency(config: SaliencyConfig, checkpoint: Path, progress: bool, t0: float, load: tuple) -> dict:
     world = ensure_world(scale=config.world_scale, seed=config.world_seed, formats=['synthped_captions'], progress=progress)
@@ -684,11 +699,7 @@ def _train_saliency(config: SaliencyConfig, checkpoint: Path, progress: bool, t0
                          'held_out_ids': len(np.unique(test.pids)), 'image_size': list(data.photos.shape[-2:])},
                 'held_out_pids': sorted(int(p) for p in np.unique(test.pids)),
                 'iou': iou, 'centred_box': {'height': box_h, 'width': box_w},
-                'params': sum(p.numel() for p in model.parameters()), 'epochs': fit['epochs'], 'steps': fit['steps'],
-                'history': read_metrics(trainer.run_dir), 'resumed': resumed,   # step records (10 per epoch) and epoch records
-                'train_time_s': fit['train_time_s'], 'data_time_s': fit['data_time_s'],
-                'total_time_s': round(time.perf_counter() - t0, 1), 'threads': torch.get_num_threads(),
-                'load_average': [round(v, 2) for v in load], 'cpu_count': os.cpu_count(), 'torch': torch.__version__}
+                'params': sum(p.numel() for p in model.parameters()), **training_record(trainer, fit, resumed, t0, load)}
     save_json(manifest, manifest_path(checkpoint))
     return manifest
 
@@ -732,3 +743,160 @@ def saliency_figure(photos: Tensor, # (n, 3, H, W) uint8
         axes[r][0].set_ylabel(name)
     if title: fig.suptitle(title, fontsize=9)
     return fig
+
+# %% ../nbs/09_pretrain.ipynb #1fa5bc32
+@dataclass
+class ResNetPretrainConfig(ExperimentConfig):
+    "Everything that determines the book's ResNet, its stand-in for ImageNet weights (identity training on the corpus's photos)."
+    world_scale: Literal['tiny', 'default', 'large'] = 'default' # SynthPed world (`reidbook.synth.ensure_world`)
+    world_seed: int = 0
+    depth: Literal[18, 34, 50] = 18 # torchvision ResNet depth
+    image_size: tuple[int, int] = (64, 32) # (H, W): the methods' embedded input size
+    epochs: int = 5 # an epoch gives every training identity one group of k photos
+    p: int = 16 # identities per batch
+    k: int = 4 # photos per identity (drawn again when an identity has fewer)
+    lr: float = 1e-3 # AdamW, cosine decay after a linear warmup
+    weight_decay: float = 0.02
+    warmup_epochs: int = 1
+    pad: int = 4 # padding before the random crop (and a horizontal flip)
+    held_out: int = 150 # corpus identities kept out of training, for the retrieval check
+    seed: int = 0
+    threads: int = 0 # torch CPU threads while training (0: torch's default)
+    force: bool = False # train even if an up-to-date checkpoint exists
+    RUNTIME: ClassVar[tuple[str, ...]] = ('threads', 'force')
+    PRESETS: ClassVar[dict] = {'smoke': dict(world_scale='tiny', epochs=1, warmup_epochs=0, p=2, k=2, held_out=2)}
+
+    def check(self):
+        for k in ('epochs', 'p', 'k', 'held_out'):
+            if getattr(self, k) < 1: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive integer")
+        if self.p < 2: raise ConfigError(f"p={self.p}: the triplet loss needs at least 2 identities per batch")
+        if min(self.warmup_epochs, self.pad, self.weight_decay, self.threads) < 0:
+            raise ConfigError("warmup_epochs, pad, weight_decay, threads: expected 0 or more")
+        if self.warmup_epochs >= self.epochs:
+            raise ConfigError(f"warmup_epochs={self.warmup_epochs}: expected fewer than epochs={self.epochs}")
+        if self.lr <= 0: raise ConfigError(f"lr={self.lr}: expected a positive number")
+        if len(self.image_size) != 2 or min(self.image_size) < 16:
+            raise ConfigError(f"image_size={self.image_size}: expected (H, W), both at least 16")
+
+# %% ../nbs/09_pretrain.ipynb #4be890e2
+class IdentityNet(torch.nn.Module):
+    "A single-stream Re-ID ResNet with an identity classifier, for the book's ResNet pretraining."
+    def __init__(self, depth: int, num_classes: int, image_size: tuple[int, int] = (64, 32)):
+        super().__init__()
+        self.backbone = build_resnet(depth, last_stride=1)
+        self.classifier = torch.nn.Linear(self.backbone.dims[4], num_classes, bias=False)
+        self.preprocess = Preprocess(tuple(image_size), 'imagenet')
+
+    def embed(self, images: Tensor, modality: str = 'rgb') -> dict[str, Tensor]:
+        "The pooled layer-4 feature (what is saved), for `reidbook.engine.extract_features`."
+        return {'feat': self.backbone(images)['global']}
+
+def identity_loss(model: IdentityNet, batch: Mapping) -> dict[str, Tensor]:
+    "The `Trainer` loss: identity cross-entropy on the BN-neck feature, hard triplet on the pooled feature."
+    out, y = model.backbone(batch['image']), batch['pid']
+    return {'id': F.cross_entropy(model.classifier(out['bn'][4]), y), 'triplet': triplet_hard(out['global'], y)}
+identity_loss.term_names = ('id', 'triplet')
+
+_TORCHVISION_STEM = {'0': 'conv1', '1': 'bn1'}
+
+def torchvision_resnet_state(backbone: ResNetBackbone) -> dict[str, Tensor]:
+    "A single-stream backbone's weights under torchvision's ResNet keys (no `fc`): a file `build_resnet` loads."
+    if backbone.streams != 1: raise ValueError(f"torchvision_resnet_state: expected a single-stream backbone, got {backbone.streams} streams")
+    out = {}
+    for key, value in backbone.stages.state_dict().items():
+        stage, rest = key.split('.', 1)
+        if stage == '0':
+            module, rest = rest.split('.', 1)
+            out[f'{_TORCHVISION_STEM[module]}.{rest}'] = value
+        else: out[f'layer{stage}.{rest}'] = value
+    return out
+
+# %% ../nbs/09_pretrain.ipynb #2bd6416c
+def leave_one_out_retrieval(feats: Tensor, # (n, d) features
+                            pids: Sequence[int], # (n,) their identities
+                           ) -> dict[str, float]: # R1, R5, mAP, mINP and chance_R1, as fractions
+    "Each item queries all the others (its own is removed); cosine distance; skipped: an identity with one item."
+    pids = np.asarray(pids); n = len(pids)
+    if feats.shape[0] != n: raise ValueError(f"feats has {feats.shape[0]} rows but pids has {n} identities")
+    own = np.arange(n)
+    r = rank_summary(evaluate_rank(compute_distance(feats, feats, 'cosine'), pids, pids, own, own, remove_same_camera=True))
+    return {**{k: r[k] for k in ('R1', 'R5', 'mAP', 'mINP')}, 'chance_R1': random_rank1(pids, pids, exclude=np.eye(n, dtype=bool))}
+
+# %% ../nbs/09_pretrain.ipynb #5ddaf17c
+def corpus_photos(corpus: str | Path, # a SynthPed-Captions folder (CUHK-PEDES format)
+                 ) -> list[Record]:
+    "The corpus's photos once each (a photo with several captions is one record), as camera photos."
+    data = group_captions(load_dataset('cuhk_pedes', corpus, require_test=False).train)
+    return [Record(p, pid, -1, 'rgb') for p, pid in zip(data.paths, data.pids)]
+
+def default_resnet_checkpoint(depth: int = 18) -> Path:
+    "`<data>/checkpoints/reidbook-resnet<depth>.pt`, the book's stand-in for ImageNet weights."
+    return checkpoints_dir()/f'reidbook-resnet{depth}.pt'
+
+def pretrain_resnet(config: ResNetPretrainConfig | None = None,
+                    checkpoint: str | Path | None = None, # where to save; default `default_resnet_checkpoint(depth)`
+                    progress: bool = True,
+                   ) -> dict: # the manifest (also written to `manifest_path(checkpoint)`)
+    "Train the book's ResNet on the corpus's photos; save torchvision-layout weights and manifest; return the manifest."
+    config = config or ResNetPretrainConfig()
+    return locked_training(_pretrain_resnet, config, Path(checkpoint or default_resnet_checkpoint(config.depth)),
+                           'ResNet pretraining', progress)
+
+# %% ../nbs/09_pretrain.ipynb #c6c835da
+def _pretrain_resnet(config: ResNetPretrainConfig, checkpoint: Path, progress: bool, t0: float, load: tuple) -> dict:
+    world = ensure_world(scale=config.world_scale, seed=config.world_seed, formats=['synthped_captions'], progress=progress)
+    photos = corpus_photos(world/'SynthPed-Captions')
+    held = held_out_photos([r.pid for r in photos], config.held_out, config.seed)
+    test = [r for r, h in zip(photos, held) if h]
+    train_ids = {pid: i for i, pid in enumerate(sorted({r.pid for r, h in zip(photos, held) if not h}))}
+    train = [replace(r, pid=train_ids[r.pid]) for r, h in zip(photos, held) if not h]
+    if len(train_ids) < config.p:
+        raise ValueError(f"p={config.p} identities per batch, but {world} has {len(train_ids)} training identities")
+    seed_everything(config.seed)
+    model = IdentityNet(config.depth, len(train_ids), config.image_size)
+    before = leave_one_out_retrieval(extract_features(model, test, progress=False).feats, [r.pid for r in test])
+    tf = model.preprocess.transforms(('rgb',), pad=config.pad, erasing=0.0).train
+    IMAGE_CACHE.preload([r.path for r in train], progress=progress)
+    loader = DataLoader(ImageDataset(train, tf, cache=True), batch_size=config.p * config.k, drop_last=True,
+                        sampler=PKSampler([r.pid for r in train], config.p, config.k, seed=config.seed))
+    tcfg = TrainConfig(epochs=config.epochs, lr=config.lr, optimizer='adamw', weight_decay=config.weight_decay, schedule='cosine',
+                       warmup_epochs=config.warmup_epochs, eval_every=0, log_every=max(1, len(loader) // 10), checkpoint_every=1,
+                       seed=config.seed, progress=progress)
+    trainer = Trainer(model, identity_loss, loader, tcfg, run_dir=_run_dir(checkpoint, config))
+    resumed = trainer.checkpoint_path.is_file()
+    fit = trainer.fit()
+    after = leave_one_out_retrieval(extract_features(model, test, progress=False).feats, [r.pid for r in test])
+    tmp = checkpoint.with_suffix('.tmp'); torch.save(torchvision_resnet_state(model.backbone), tmp)
+    os.replace(tmp, checkpoint)
+    trainer.checkpoint_path.unlink(missing_ok=True)   # optimizer state: only needed to resume
+    manifest = {'checkpoint': checkpoint.name, 'config': config.recipe(), 'format': f'torchvision resnet{config.depth} (no fc)',
+                'world': {'root': str(world), 'scale': config.world_scale, 'seed': config.world_seed},
+                'data': {'train_photos': len(train), 'held_out_photos': len(test), 'train_ids': len(train_ids),
+                         'held_out_ids': len({r.pid for r in test}), 'steps_per_epoch': len(loader)},
+                'held_out_pids': sorted({int(r.pid) for r in test}),
+                'retrieval': {'random init': before, 'pretrained': after},
+                'params': sum(p.numel() for p in model.backbone.stages.parameters()), **training_record(trainer, fit, resumed, t0, load)}
+    save_json(manifest, manifest_path(checkpoint))
+    return manifest
+
+def ensure_pretrained_resnet(config: ResNetPretrainConfig | None = None, # default: the book's recipe, `ResNetPretrainConfig()`
+                             checkpoint: str | Path | None = None, # default `default_resnet_checkpoint(depth)`
+                             force: bool = False, # train even if an up-to-date checkpoint exists
+                             progress: bool = True,
+                            ) -> Path: # the checkpoint, for `build_resnet(depth, pretrained=path)`
+    "The book's ResNet, trained first when missing or made with another config."
+    config = config or ResNetPretrainConfig()
+    return ensure_checkpoint(Path(checkpoint or default_resnet_checkpoint(config.depth)), config, pretrain_resnet,
+                             'ResNet pretraining', force, progress)
+
+# %% ../nbs/09_pretrain.ipynb #c639ae9b
+def book_net(ensure: Callable[..., Path], # `ensure_pretrained_resnet`, `ensure_saliency`, ...: (config, checkpoint) -> path
+             config_class: type[ExperimentConfig], # its config (with a `smoke` preset)
+             checkpoint: Path, # the book's checkpoint on the default world
+             world_scale: str, # the SynthPed world the method runs on
+             **fields, # config fields the method fixes (e.g. depth)
+            ) -> Path:
+    "The book's net for a method on the SynthPed world `world_scale`, trained first when missing."
+    if world_scale == 'default': return ensure(config_class(**fields), checkpoint)
+    config = config_class.preset('smoke', **fields) if world_scale == 'tiny' else config_class(world_scale=world_scale, **fields)
+    return ensure(config, checkpoint.with_name(f'{checkpoint.stem}-{world_scale}{checkpoint.suffix}'))

@@ -38,7 +38,7 @@ def check_layout(res: dict, experiment: str):
             assert 0 <= m['R1'] <= m.get('R10', 1) <= 1 and 0 < m['chance_R1'] < 1, (task, m)
 
 
-@pytest.mark.parametrize('experiment', ['pretrain_clip', 'ot_benchmark', 'unireid', 'otla', 'saliency', 'dalnet', 'oltm'])
+@pytest.mark.parametrize('experiment', ['pretrain_clip', 'ot_benchmark', 'unireid', 'otla', 'saliency', 'pretrain_resnet', 'dalnet', 'oltm'])
 def test_smoke_preset(experiment, runs):
     res = run(experiment, 'smoke')
     check_layout(res, experiment)
@@ -58,6 +58,10 @@ def test_smoke_preset(experiment, runs):
     if experiment == 'saliency':   # IoUs of the net and of the two trivial predictors on the held-out masks
         assert set(res['metrics']) == {'held-out masks'} and res['provenance']['world']['scale'] == 'tiny'
         assert all(0 <= v <= 1 for v in res['metrics']['held-out masks'].values()) and res['details']['steps'] > 0
+    if experiment == 'pretrain_resnet':   # leave-one-out retrieval on the held-out corpus photos, before and after
+        m = res['metrics']['held-out photos']
+        assert set(res['metrics']) == {'held-out photos'} and res['provenance']['world']['scale'] == 'tiny' and res['details']['steps'] > 0
+        assert {'R1', 'mAP', 'R1_random_init', 'mAP_random_init'} <= set(m) and res['details']['format'] == 'torchvision resnet18 (no fc)'
     if experiment == 'otla':
         assert res['details']['pseudo_labels'] and res['details']['num_classes'] >= 2
 
@@ -91,6 +95,13 @@ def test_dalnet_oracle_masks(runs):
     res = run('dalnet', 'oracle', '-p', 'saliency', 'oracle', '-p', 'figures', 'false')
     check_layout(res, 'dalnet')
     assert res['config']['saliency'] == 'oracle' and res['provenance']['inputs'] == {} and res['details']['steps'] > 0
+
+def test_dalnet_book_resnet(runs):
+    "pretrained='book': the tiny world's own copy of the book's ResNet (the smoke recipe), recorded as an input file."
+    res = run('dalnet', 'book-resnet', '-p', 'pretrained', 'book', '-p', 'saliency', 'oracle', '-p', 'figures', 'false')
+    check_layout(res, 'dalnet')
+    assert set(res['provenance']['inputs']) == {'pretrained'}
+    assert res['provenance']['inputs']['pretrained']['path'].endswith('reidbook-resnet18-tiny.pt')
 
 def test_interactive_run_writes_what_papermill_writes(runs, tmp_path):
     "JupyterLab: the template as it is, the user only switching the preset in the parameters cell, run by a plain kernel."

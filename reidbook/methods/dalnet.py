@@ -383,7 +383,7 @@ class DALNetConfig(ExperimentConfig):
     world_scale: Literal['tiny', 'default', 'large'] = 'default' # SynthPed world when data_root is empty
     trial: int = 0 # split of PKU-Sketch / CUHK student / CUFSF (their readers' `trial`)
     depth: Literal[18, 34, 50] = 18 # ResNet depth (paper: 50)
-    pretrained: str = '' # local torchvision ImageNet weights of that depth; empty: random init
+    pretrained: str = '' # local torchvision ImageNet weights of that depth; 'book': the book's ResNet (`reidbook.pretrain`); empty: random init
     image_size: tuple[int, int] = (64, 32) # (H, W) (paper: 288 x 144)
     auxiliary: bool = True # the auxiliary modality (False: Table 1's baseline B, photo and sketch only)
     generator: Literal['joint', 'fixed'] = 'joint' # G_j (trained) or G_f (fixed), Table 2
