@@ -24,12 +24,12 @@ from ..synth import ATTRIBUTES, SCENES, plan_format
 
 # %% auto #0
 __all__ = ['OLTM_QUESTIONS', 'OLTM_CHOICES', 'CLIP_VQA_PROMPTS', 'VQA', 'ATTRIBUTE_SOURCES', 'PHRASES', 'PROMPT_FORMS',
-           'TCA_KEYS', 'METRIC_LOSSES', 'BDG_STREAMS', 'MODELS', 'TABLE3', 'TABLE4', 'TABLES', 'ClipVQA', 'file_digest',
-           'vqa_attributes', 'camera_scenes', 'handcrafted_attributes', 'informative_questions', 'training_attributes',
-           'attribute_phrases', 'template_sentence', 'TextFeatures', 'split_text_tokens', 'freeze_text_encoder',
-           'AttributeText', 'Consensus', 'CrossAttention', 'OLTM', 'tal_distance', 'assignment_plan',
-           'triplet_assignment', 'OLTMLoss', 'TextMask', 'matching_probability', 'soft_warp', 'co_mask', 'align_pairs',
-           'attr_align_loss', 'BDG', 'build_bdg', 'BDGLoss', 'OLTMConfig']
+           'TCA_KEYS', 'METRIC_LOSSES', 'BDG_STREAMS', 'MODELS', 'MODEL_LR', 'TABLE3', 'TABLE4', 'TABLES', 'ClipVQA',
+           'file_digest', 'vqa_attributes', 'camera_scenes', 'handcrafted_attributes', 'informative_questions',
+           'training_attributes', 'attribute_phrases', 'template_sentence', 'TextFeatures', 'split_text_tokens',
+           'freeze_text_encoder', 'AttributeText', 'Consensus', 'CrossAttention', 'OLTM', 'tal_distance',
+           'assignment_plan', 'triplet_assignment', 'OLTMLoss', 'TextMask', 'matching_probability', 'soft_warp',
+           'co_mask', 'align_pairs', 'attr_align_loss', 'BDG', 'build_bdg', 'BDGLoss', 'OLTMConfig']
 
 # %% ../../nbs/12_oltm.ipynb #4368ceda
 OLTM_QUESTIONS = {  # attribute -> the question the VQA model is asked
@@ -452,6 +452,7 @@ class OLTMLoss:
     alpha: float = 1.0 # weight of the metric loss
     gamma: float = 0.5 # TAL's gamma
     margin: float = 0.3 # triplet margin (TAL, HTL)
+    normalize: bool = True # metric losses on L2-normalised features (False: the raw features)
     term_names = ('id', 'id_text', 'metric', 'metric_text')
 
     def __post_init__(self):
@@ -466,8 +467,9 @@ class OLTMLoss:
         ce = lambda key: F.cross_entropy(torch.cat([out['R'][key], out['S'][key]]), y.repeat(2))
         terms = {'id': ce('logits'), 'id_text': ce('logits_text')}
         if self.metric != 'none':
-            terms['metric'] = _metric(self.metric, out['R']['cls'], out['S']['cls'], y, self.gamma, self.margin)
-            terms['metric_text'] = _metric(self.metric, out['R']['fused'], out['S']['fused'], y, self.gamma, self.margin)
+            unit = (lambda x: F.normalize(x, dim=1)) if self.normalize else (lambda x: x)
+            for name, key in (('metric', 'cls'), ('metric_text', 'fused')):
+                terms[name] = _metric(self.metric, unit(out['R'][key]), unit(out['S'][key]), y, self.gamma, self.margin)
         return terms
 
 # %% ../../nbs/12_oltm.ipynb #b1db9ac2
@@ -629,6 +631,7 @@ from ..experiment import ConfigError, ExperimentConfig, Row, Table
 from ..engine import TrainConfig
 
 MODELS = ('oltm', 'bdg')
+MODEL_LR = {'oltm': 1e-4, 'bdg': 3.5e-4}  # each model's default learning rate (the book's choice; the slides give none)
 
 @dataclass
 class OLTMConfig(ExperimentConfig):
@@ -653,6 +656,7 @@ class OLTMConfig(ExperimentConfig):
     alpha: float = 1.0 # its weight (OLTM)
     gamma: float = 0.5 # TAL's gamma
     margin: float = 0.3 # triplet margin
+    metric_norm: bool = True # OLTM: metric losses on L2-normalised features (False: raw)
     depth: Literal[18, 34, 50] = 18 # BDG's ResNet depth (official: 50)
     resnet_pretrained: str = '' # BDG: local torchvision ImageNet weights of that depth; empty: random init
     align: float = 0.5 # BDG: weight of AttrAlign (official 0.5; 0: off, no sentence encoder)
@@ -662,7 +666,8 @@ class OLTMConfig(ExperimentConfig):
     p: int = 8 # identities per batch
     k: int = 4 # photo-sketch pairs per identity
     steps_per_epoch: int = 50 # 0: max(#photos, #sketches) // (p*k)
-    lr: float = 3.5e-4 # AdamW learning rate (the book's choice; the slides give none)
+    lr: float = 0. # AdamW learning rate (OLTM: of the pretrained CLIP image encoder; BDG: of the whole network); 0: `MODEL_LR`
+    head_lr: float = 10. # OLTM: lr multiplier of the modules trained from scratch (prompts, consensus, TCA, CFI, necks, classifiers)
     weight_decay: float = 0.02
     pad: int = 0 # padding before the random crop (0: none)
     seed: int = 0
@@ -684,11 +689,11 @@ class OLTMConfig(ExperimentConfig):
 def check(self: OLTMConfig) -> None:
     for k in ('n_ctx', 'atoms', 'heads', 'epochs', 'p', 'k'):
         if getattr(self, k) < 1: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive integer")
-    for k in ('ot_eps', 'lr', 'temperature', 'text_lr'):
+    for k in ('ot_eps', 'head_lr', 'temperature', 'text_lr'):
         if getattr(self, k) <= 0: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive number")
     if not 0 <= self.gamma <= 1: raise ConfigError(f"gamma={self.gamma}: expected a weight in [0, 1]")
-    if min(self.alpha, self.margin, self.weight_decay, self.steps_per_epoch, self.align, self.pad) < 0:
-        raise ConfigError("alpha, margin, weight_decay, steps_per_epoch, align, pad: expected 0 or more")
+    if min(self.lr, self.alpha, self.margin, self.weight_decay, self.steps_per_epoch, self.align, self.pad) < 0:
+        raise ConfigError("lr, alpha, margin, weight_decay, steps_per_epoch, align, pad: expected 0 or more")
     if self.attributes == 'handcrafted' and self.data_root:
         raise ConfigError(f"attributes='handcrafted' reads SynthPed's ground truth: the embedded world only (data_root={self.data_root!r})")
     if self.attributes == 'vqa' and self.vqa_keep == 'informative' and self.data_root:
@@ -704,7 +709,7 @@ def objective(self: OLTMConfig, answers: Sequence[Mapping[str, str]]) -> OLTMLos
     "The loss of this config's model, for the attribute sets `answers` of the training photos (by record index)."
     if self.model == 'bdg':
         return BDGLoss([template_sentence(a) for a in answers], self.metric, self.align, self.gamma, self.margin)
-    return OLTMLoss(answers, self.metric, self.alpha, self.gamma, self.margin)
+    return OLTMLoss(answers, self.metric, self.alpha, self.gamma, self.margin, self.metric_norm)
 
 @patch
 def build(self: OLTMConfig, num_classes: int, # training identities
@@ -720,9 +725,10 @@ def build(self: OLTMConfig, num_classes: int, # training identities
 
 @patch
 def train_config(self: OLTMConfig) -> TrainConfig:
-    "AdamW with cosine decay; BDG's sentence encoder at `text_lr`."
-    rules = [(r'^text\.', self.text_lr / self.lr, None)] if self.model == 'bdg' else []
-    return TrainConfig(epochs=self.epochs, lr=self.lr, optimizer='adamw', weight_decay=self.weight_decay, schedule='cosine',
+    "AdamW with cosine decay; BDG's sentence encoder at `text_lr`; OLTM's modules outside the CLIP at `head_lr` x `lr`."
+    lr = self.lr or MODEL_LR[self.model]
+    rules = [(r'^text\.', self.text_lr / lr, None)] if self.model == 'bdg' else [(r'^(?!clip\.)', self.head_lr, None)]
+    return TrainConfig(epochs=self.epochs, lr=lr, optimizer='adamw', weight_decay=self.weight_decay, schedule='cosine',
                        param_rules=rules, seed=self.seed, eval_every=0, checkpoint_every=0, device=self.device or None)
 
 # %% ../../nbs/12_oltm.ipynb #a1ef89f2
