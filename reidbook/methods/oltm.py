@@ -17,7 +17,8 @@ from torch import nn, Tensor
 from ..backbones import AttributePrompts, BNNeck, PromptBatch, ReidCLIP, ResNetBackbone, build_resnet, trim_to_eot
 from ..core import file_lock, load_json, save_json
 from ..data import Preprocess, Record
-from ..losses import euclidean_dist, float32_loss, triplet_hard, triplet_wrt
+from ..experiment import file_digest
+from ..losses import euclidean_dist, float32_loss, pair_masks, triplet_hard, triplet_wrt
 from ..ot import dustbin_sinkhorn, sinkhorn
 from ..pretrain import SYNTHPED_CHOICES, SYNTHPED_QUESTIONS, _people, attribute_accuracy, attribute_probabilities, load_images
 from ..synth import ATTRIBUTES, SCENES, plan_format
@@ -25,11 +26,11 @@ from ..synth import ATTRIBUTES, SCENES, plan_format
 # %% auto #0
 __all__ = ['OLTM_QUESTIONS', 'OLTM_CHOICES', 'CLIP_VQA_PROMPTS', 'VQA', 'ATTRIBUTE_SOURCES', 'PHRASES', 'PROMPT_FORMS',
            'TCA_KEYS', 'METRIC_LOSSES', 'BDG_STREAMS', 'MODELS', 'MODEL_LR', 'TABLE3', 'TABLE4', 'TABLES', 'ClipVQA',
-           'file_digest', 'vqa_attributes', 'camera_scenes', 'handcrafted_attributes', 'informative_questions',
-           'training_attributes', 'attribute_phrases', 'template_sentence', 'TextFeatures', 'split_text_tokens',
-           'freeze_text_encoder', 'AttributeText', 'Consensus', 'CrossAttention', 'OLTM', 'tal_distance',
-           'assignment_plan', 'triplet_assignment', 'OLTMLoss', 'TextMask', 'matching_probability', 'soft_warp',
-           'co_mask', 'align_pairs', 'attr_align_loss', 'BDG', 'build_bdg', 'BDGLoss', 'OLTMConfig']
+           'vqa_attributes', 'camera_scenes', 'handcrafted_attributes', 'informative_questions', 'training_attributes',
+           'attribute_phrases', 'template_sentence', 'TextFeatures', 'split_text_tokens', 'freeze_text_encoder',
+           'AttributeText', 'Consensus', 'CrossAttention', 'OLTM', 'tal_distance', 'assignment_plan',
+           'triplet_assignment', 'OLTMLoss', 'TextMask', 'matching_probability', 'soft_warp', 'co_mask', 'align_pairs',
+           'attr_align_loss', 'BDG', 'build_bdg', 'BDGLoss', 'OLTMConfig']
 
 # %% ../../nbs/12_oltm.ipynb #4368ceda
 OLTM_QUESTIONS = {  # attribute -> the question the VQA model is asked
@@ -90,15 +91,6 @@ class ClipVQA:
         return self.answer_questions(image[None], {'q': question}, {'q': choices})['q'][0]
 
 # %% ../../nbs/12_oltm.ipynb #fc6b6e1c
-def file_digest(path: str | Path) -> str:
-    "SHA-256 of a file's bytes (first 16 hex digits): the fingerprint of a weights file."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such file to fingerprint")
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
-    return h.hexdigest()[:16]
-
 def _answer_all(vqa: VQA, images: Tensor, questions: Mapping[str, str], choices) -> dict[str, list[str]]:
     if hasattr(vqa, 'answer_questions'): return vqa.answer_questions(images, questions, choices)
     return {k: [vqa(img, q, list(choices[k])) for img in images] for k, q in questions.items()}
@@ -428,7 +420,7 @@ def triplet_assignment(rgb: Tensor, # (n, d) photo features
     if rgb.shape != sketch.shape or rgb.dim() != 2: raise ValueError(f"rgb {tuple(rgb.shape)} and sketch {tuple(sketch.shape)}: expected paired (n, d) features")
     n = len(rgb)
     labels = torch.arange(n, device=rgb.device) if labels is None else labels
-    neg = labels[:, None] != labels[None, :]
+    _, neg = pair_masks(labels)
     if not neg.any(1).all(): raise ValueError("labels: every pair needs a negative (another identity) in the batch")
     E = euclidean_dist(rgb, sketch)
     D = tal_distance(E, assignment_plan(E, eps) if plan is None else plan, gamma)
@@ -604,6 +596,7 @@ class BDGLoss:
     align: float = 0.5 # weight of AttrAlign (official 0.5; 0: off)
     gamma: float = 0.5 # TAL's gamma
     margin: float = 0.3 # triplet margin (TAL, HTL, AttrAlign)
+    normalize: bool = True # the metric loss on L2-normalised features, as OLTM's (False: raw, as the official code)
     term_names = ('id', 'metric', 'align')
 
     def __post_init__(self):
@@ -618,8 +611,9 @@ class BDGLoss:
         texts = [self.sentences[i] for i in photos['index'].tolist()] if self.align else None
         out = model(photos['image'], sketches['image'], texts)
         terms = {'id': F.cross_entropy(out['logits'], y.repeat(2))}
-        r, s = out['pooled'].chunk(2)
-        if self.metric == 'wrt': terms['metric'] = triplet_wrt(out['pooled'], y.repeat(2))
+        pooled = F.normalize(out['pooled'], dim=1) if self.normalize else out['pooled']
+        r, s = pooled.chunk(2)
+        if self.metric == 'wrt': terms['metric'] = triplet_wrt(pooled, y.repeat(2))
         elif self.metric != 'none': terms['metric'] = _metric(self.metric, r, s, y, self.gamma, self.margin)
         if self.align:
             pos, neg = align_pairs(y.repeat(2))
@@ -656,7 +650,7 @@ class OLTMConfig(ExperimentConfig):
     alpha: float = 1.0 # its weight (OLTM)
     gamma: float = 0.5 # TAL's gamma
     margin: float = 0.3 # triplet margin
-    metric_norm: bool = True # OLTM: metric losses on L2-normalised features (False: raw)
+    metric_norm: bool = True # metric losses on L2-normalised features (False: raw, as BDG's official code)
     depth: Literal[18, 34, 50] = 18 # BDG's ResNet depth (official: 50)
     resnet_pretrained: str = '' # BDG: local torchvision ImageNet weights of that depth; empty: random init
     align: float = 0.5 # BDG: weight of AttrAlign (official 0.5; 0: off, no sentence encoder)
@@ -708,7 +702,7 @@ def check(self: OLTMConfig) -> None:
 def objective(self: OLTMConfig, answers: Sequence[Mapping[str, str]]) -> OLTMLoss | BDGLoss:
     "The loss of this config's model, for the attribute sets `answers` of the training photos (by record index)."
     if self.model == 'bdg':
-        return BDGLoss([template_sentence(a) for a in answers], self.metric, self.align, self.gamma, self.margin)
+        return BDGLoss([template_sentence(a) for a in answers], self.metric, self.align, self.gamma, self.margin, self.metric_norm)
     return OLTMLoss(answers, self.metric, self.alpha, self.gamma, self.margin, self.metric_norm)
 
 @patch
