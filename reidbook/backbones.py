@@ -29,10 +29,10 @@ from .data import NORMALIZATION
 # %% auto #0
 __all__ = ['TINY_CLIP', 'TINY_CLIP_CONFIG', 'OPENAI_EXTRA_KEYS', 'RESNETS', 'U2NET_STAGES', 'U2NET_DEPTHS', 'U2NET_DILATED',
            'U2NET_FULL', 'register_tiny_clip', 'clip_tokenizer', 'read_state_dict', 'load_state_dict_checked',
-           'resize_pos_embed', 'guess_grid', 'PromptBatch', 'splice_prompt', 'ReidCLIP', 'build_clip', 'save_clip',
-           'IdentityPrompts', 'AttributePrompts', 'set_last_stride', 'GeM', 'AvgPool', 'BNNeck', 'ModalityStreams',
-           'ResNetBackbone', 'build_resnet', 'REBNConv', 'RSU', 'u2net_widths', 'U2Net', 'build_u2net', 'save_u2net',
-           'load_u2net', 'u2net_input', 'u2net_saliency']
+           'resize_pos_embed', 'guess_grid', 'PromptBatch', 'splice_prompt', 'ReidCLIP', 'trim_to_eot', 'build_clip',
+           'save_clip', 'IdentityPrompts', 'AttributePrompts', 'set_last_stride', 'GeM', 'AvgPool', 'BNNeck',
+           'ModalityStreams', 'ResNetBackbone', 'build_resnet', 'REBNConv', 'RSU', 'u2net_widths', 'U2Net',
+           'build_u2net', 'save_u2net', 'load_u2net', 'u2net_input', 'u2net_saliency']
 
 # %% ../nbs/05_backbones.ipynb #2b9e9f01
 TINY_CLIP = 'reidbook-tiny'
@@ -278,16 +278,24 @@ def embed_text(self: ReidCLIP, ids: torch.Tensor) -> torch.Tensor:
 
 @patch
 def encode_text_embeds(self: ReidCLIP,
-                        embeds: torch.Tensor, # (B, L, text_width) token embeddings (possibly spliced prompts)
+                        embeds: torch.Tensor, # (B, L, text_width) token embeddings (possibly spliced prompts), L <= context
                         ids: torch.Tensor, # (B, L) token ids: their argmax marks the end-of-text token
                         all_tokens: bool = False, # return every token projected (B, L, embed_dim)
                        ) -> torch.Tensor: # (B, embed_dim) end-of-text feature, or (B, L, embed_dim)
     "The CLIP text transformer run from embeddings: `+ positional -> transformer -> ln_final -> pool -> projection`."
-    c = self.clip
-    x = embeds + c.positional_embedding.to(embeds.dtype)
-    x = c.ln_final(c.transformer(x, attn_mask=c.attn_mask))
+    c, L = self.clip, embeds.shape[1]
+    if L > c.positional_embedding.shape[0]: raise ValueError(f"embeds: {L} tokens exceed the context length {c.positional_embedding.shape[0]}")
+    x = embeds + c.positional_embedding[:L].to(embeds.dtype)
+    x = c.ln_final(c.transformer(x, attn_mask=None if c.attn_mask is None else c.attn_mask[:L, :L]))
     if not all_tokens: x = text_global_pool(x, ids, c.text_pool_type, eos_token_id=getattr(c, 'text_eos_id', None))
     return _project(x, c.text_projection)
+
+def trim_to_eot(ids: torch.Tensor, # (B, L) token ids, the end-of-text token the largest id of each row
+                *aligned: torch.Tensor, # other (B, L, ...) tensors cut the same way (e.g. prompt slots)
+               ) -> torch.Tensor | tuple[torch.Tensor, ...]:
+    "Cut `ids` (and `aligned`) after the batch's last end-of-text token: the causal text encoder gives the same features."
+    L = int(ids.argmax(1).max()) + 1
+    return ids[:, :L] if not aligned else (ids[:, :L], *(t[:, :L] for t in aligned))
 
 @patch
 def encode_text(self: ReidCLIP, ids: torch.Tensor, all_tokens: bool = False) -> torch.Tensor:

@@ -201,7 +201,8 @@ EXPERIMENTS: dict[str, str] = {'pretrain_clip': 'reidbook.pretrain:PretrainConfi
                                'otla': 'reidbook.methods.otla:OTLAConfig',
                                'saliency': 'reidbook.pretrain:SaliencyConfig',
                                'pretrain_resnet': 'reidbook.pretrain:ResNetPretrainConfig',
-                               'dalnet': 'reidbook.methods.dalnet:DALNetConfig'}
+                               'dalnet': 'reidbook.methods.dalnet:DALNetConfig',
+                               'oltm': 'reidbook.methods.oltm:OLTMConfig'}
 
 def _check_experiment(experiment: str) -> str:
     if experiment not in EXPERIMENTS:

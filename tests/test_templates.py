@@ -13,7 +13,8 @@ from reidbook.experiment import SCHEMA, source_hashes
 LAYOUT = {'schema', 'experiment', 'name', 'preset', 'overrides', 'config', 'metrics', 'timings', 'provenance', 'details'}
 TASKS = {'pretrain_clip': {'zero-shot T->R, random init', 'zero-shot T->R, pretrained', 'zero-shot S->R, random init', 'zero-shot S->R, pretrained'},
          'unireid': {'T->R', 'S->R', 'T+S->R', 'T->R (original gallery)', 'PKU-Sketch T->R', 'PKU-Sketch S->R', 'PKU-Sketch T+S->R'},
-         'otla': {'all', 'indoor'}, 'dalnet': {'S->P', 'S->P multi'}}
+         'otla': {'all', 'indoor'}, 'dalnet': {'S->P', 'S->P multi'},
+         'oltm': {'S->P', 'S->P multi'}}
 
 
 @pytest.fixture
@@ -37,14 +38,17 @@ def check_layout(res: dict, experiment: str):
             assert 0 <= m['R1'] <= m.get('R10', 1) <= 1 and 0 < m['chance_R1'] < 1, (task, m)
 
 
-@pytest.mark.parametrize('experiment', ['pretrain_clip', 'ot_benchmark', 'unireid', 'otla', 'saliency', 'pretrain_resnet', 'dalnet'])
+@pytest.mark.parametrize('experiment', ['pretrain_clip', 'ot_benchmark', 'unireid', 'otla', 'saliency', 'pretrain_resnet', 'dalnet', 'oltm'])
 def test_smoke_preset(experiment, runs):
     res = run(experiment, 'smoke')
     check_layout(res, experiment)
     if experiment in TASKS: assert set(res['metrics']) == TASKS[experiment]
     if experiment == 'dalnet':   # the learned saliency path: the tiny world's own net, recorded as an input file
         assert set(res['provenance']['inputs']) == {'saliency_weights'} and res['details']['generator']['kernel'][4] != 0
-    if experiment in ('unireid', 'otla', 'dalnet'):
+    if experiment == 'oltm':   # random weights, the VQA asked every question (cached in the run folder)
+        assert res['provenance']['inputs'] == {} and res['details']['model'] == 'oltm' and len(res['details']['keys']) == 11
+        assert res['details']['vqa_seconds'] > 0 and set(res['details']['losses']) >= {'id', 'id_text', 'metric', 'metric_text'}
+    if experiment in ('unireid', 'otla', 'dalnet', 'oltm'):
         assert res['provenance']['world']['scale'] == 'tiny' and res['details']['steps'] > 0
         assert 0 <= res['timings']['data_share'] < 1 and res['timings']['train_s'] > 0
     if experiment == 'unireid':   # the smoke preset trains from random weights: no input file
@@ -60,6 +64,14 @@ def test_smoke_preset(experiment, runs):
         assert {'R1', 'mAP', 'R1_random_init', 'mAP_random_init'} <= set(m) and res['details']['format'] == 'torchvision resnet18 (no fc)'
     if experiment == 'otla':
         assert res['details']['pseudo_labels'] and res['details']['num_classes'] >= 2
+
+
+def test_oltm_bdg_path(runs):
+    "The BDG baseline through the same template: SynthPed's attributes, WRT and AttrAlign."
+    res = run('oltm', 'bdg', '-p', 'model', 'bdg', '-p', 'metric', 'wrt', '-p', 'attributes', 'handcrafted', '-p', 'figures', 'false')
+    check_layout(res, 'oltm')
+    assert set(res['metrics']) == TASKS['oltm'] and res['details']['model'] == 'bdg' and res['details']['vqa_seconds'] is None
+    assert set(res['details']['losses']) >= {'id', 'metric', 'align'} and res['details']['steps'] > 0
 
 
 @pytest.mark.parametrize('case, args', [

@@ -1,0 +1,51 @@
+"""OLTM and BDG in the paper's configuration: CLIP ViT-B/16 (and BDG's two-stream ResNet-50 with ViT-B/16's text tower),
+random weights saved and loaded as a user's files would be, 288x144 images, two training steps on CPU."""
+import math
+
+import pytest
+import torch
+import torchvision
+
+from reidbook.backbones import build_clip, save_clip
+from reidbook.engine import Trainer
+from reidbook.methods.oltm import BDG, OLTM, OLTMConfig
+
+ANSWERS = [{'gender': g, 'upper_colour': u, 'lower_colour': l, 'bag': b} for g, u, l, b in
+           [('male', 'red', 'blue', 'none'), ('female', 'black', 'grey', 'backpack'), ('male', 'white', 'black', 'handbag')]]
+
+
+def batches(n_steps=2):
+    pid = torch.tensor([0, 0, 1, 1, 2, 2])   # P = 3 identities x K = 2 photo-sketch pairs
+    return [({'image': torch.randn(6, 3, 288, 144), 'pid': pid, 'index': pid}, {'image': torch.randn(6, 3, 288, 144), 'pid': pid})
+            for _ in range(n_steps)]
+
+
+@pytest.fixture(scope='module')
+def vit_file(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp('w')/'ViT-B-16.pt'
+    save_clip(build_clip('ViT-B-16', image_size=(288, 144)), path)
+    return path
+
+
+@pytest.mark.parametrize('model', ['oltm', 'bdg'])
+def test_paper_config_two_steps(model, vit_file, tmp_path):
+    resnet = None
+    if model == 'bdg':
+        resnet = tmp_path/'resnet50.pth'
+        torch.save(torchvision.models.resnet50(weights=None).state_dict(), resnet)   # torchvision's file layout
+    cfg = OLTMConfig.preset('paper', model=model, data_root=str(tmp_path), pretrained=str(vit_file),
+                            resnet_pretrained=str(resnet or ''), metric='wrt' if model == 'bdg' else 'tal')
+    assert (cfg.backbone, cfg.image_size, cfg.vqa_keep, cfg.depth) == ('ViT-B-16', (288, 144), 'all', 50)
+    clip = build_clip(cfg.backbone, pretrained=vit_file, image_size=cfg.image_size)
+    net = cfg.build(3, list(ANSWERS[0]), clip, resnet)
+    assert isinstance(net, BDG if model == 'bdg' else OLTM)
+    if model == 'bdg': assert net.backbone.dims[4] == 2048 and net.mask.grid == (18, 9)   # the official 18 x 9 maps
+    objective = cfg.objective(ANSWERS)
+    tc = cfg.train_config(); tc.device, tc.progress, tc.epochs = 'cpu', False, 1
+    fit = Trainer(net, objective, batches(), tc, loss_weights=objective.loss_weights(), run_dir=tmp_path/'train').fit()
+    assert fit['steps'] == 2 and all(math.isfinite(v) for v in fit['losses'].values())
+    assert set(fit['losses']) >= ({'id', 'metric', 'align'} if model == 'bdg' else {'id', 'id_text', 'metric', 'metric_text'})
+    with torch.no_grad():
+        f = net.eval().embed(torch.randn(2, 3, 288, 144), 'sketch')['feat']
+    assert f.shape == (2, 2048 if model == 'bdg' else 512) and torch.allclose(f.norm(dim=1), torch.ones(2), atol=1e-5)
