@@ -144,8 +144,9 @@ def run_suite(suite: str = 'default', manifest: str | Path | None = None, force:
             else: flying[pool.submit(run_experiment, spec, False, threads)] = spec   # its output stays in its notebook
         land(every=True)
     total = time.perf_counter() - t0
+    sums = ', '.join(f"{k} {v / 60:.1f} min" for k, v in spent.items())
     print(f"[book] suite {suite!r}: ran {len(runs)} of {len(specs)} runs in {total / 60:.1f} min"
-          + (' (' + ', '.join(f"{k} {v / 60:.1f} min" for k, v in spent.items()) + ')' if spent else ''), flush=True)
+          + (f" ({'run time summed per experiment, ' + str(jobs) + ' runs at a time: ' if jobs > 1 else ''}{sums})" if spent else ''), flush=True)
     return runs
 
 # %% ../nbs/90_cli.ipynb #04f121d4
