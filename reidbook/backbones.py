@@ -233,9 +233,11 @@ def _project(x: torch.Tensor, proj: nn.Module | torch.Tensor | None) -> torch.Te
     if proj is None: return x
     return proj(x) if isinstance(proj, nn.Module) else x @ proj
 
-def _vit_features(self: ReidCLIP, images, camids=None, blocks=(), visual_prompts=None) -> dict:
+def _vit_features(self: ReidCLIP, images, camids=None, blocks=(), visual_prompts=None, embedded=None) -> dict:
     v, blocks = self.clip.visual, _check_blocks(self, blocks)
-    x = v.patch_dropout(self.embed_image(images, camids))
+    if embedded is not None and (images is not None or camids is not None):
+        raise ValueError("embedded: the input tokens replace images (and their camids); give one or the other")
+    x = v.patch_dropout(self.embed_image(images, camids) if embedded is None else embedded)
     n = x.shape[1] - 1
     if visual_prompts is not None: x = torch.cat([x, visual_prompts.to(x.dtype)], 1)
     x = v.ln_pre(x)
@@ -247,9 +249,9 @@ def _vit_features(self: ReidCLIP, images, camids=None, blocks=(), visual_prompts
     if visual_prompts is not None: out['prompt_tokens'] = _project(x[:, 1 + n:], v.proj)
     return out
 
-def _resnet_features(self: ReidCLIP, images, camids=None, blocks=(), visual_prompts=None) -> dict:
-    if camids is not None or blocks or visual_prompts is not None:
-        raise ValueError("camids, blocks and visual_prompts need a ViT CLIP")
+def _resnet_features(self: ReidCLIP, images, camids=None, blocks=(), visual_prompts=None, embedded=None) -> dict:
+    if camids is not None or blocks or visual_prompts is not None or embedded is not None:
+        raise ValueError("camids, blocks, visual_prompts and embedded need a ViT CLIP")
     v, maps = self.clip.visual, []
     x = v.stem(images)
     for layer in (v.layer1, v.layer2, v.layer3, v.layer4): x = layer(x); maps.append(x)
@@ -258,13 +260,14 @@ def _resnet_features(self: ReidCLIP, images, camids=None, blocks=(), visual_prom
 # %% ../nbs/05_backbones.ipynb #5da99012
 @patch
 def forward_features(self: ReidCLIP,
-                      images: torch.Tensor, # (B, 3, H, W)
+                      images: torch.Tensor | None, # (B, 3, H, W); None with `embedded`
                       camids: torch.Tensor | None = None, # (B,) camera ids for SIE (ViT built with num_cameras)
                       blocks: Sequence[int] = (), # 1-based ViT blocks whose CLS to return, e.g. (11, 12)
                       visual_prompts: torch.Tensor | None = None, # (B, P, width) extra ViT input tokens
+                      embedded: torch.Tensor | None = None, # (B, 1+N, width) ViT input tokens (`embed_image`) in place of images
                      ) -> dict: # ViT: global, cls, tokens, block_cls[, prompt_tokens]; ResNet: global, maps
     "Image features for Re-ID heads (see the list above)."
-    return (_vit_features if self.is_vit else _resnet_features)(self, images, camids, blocks, visual_prompts)
+    return (_vit_features if self.is_vit else _resnet_features)(self, images, camids, blocks, visual_prompts, embedded)
 
 @patch
 def encode_image(self: ReidCLIP, images: torch.Tensor, camids: torch.Tensor | None = None) -> torch.Tensor:

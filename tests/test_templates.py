@@ -74,6 +74,16 @@ def test_oltm_bdg_path(runs):
     assert set(res['details']['losses']) >= {'id', 'metric', 'align'} and res['details']['steps'] > 0
 
 
+def test_oltm_average_fusion_and_pku(runs):
+    "OLTM with average pooling (its own fused queries, figures drawn from them) and on the PKU-Sketch format (single-query)."
+    res = run('oltm', 'avg', '-p', 'fusion', 'average')
+    check_layout(res, 'oltm')
+    assert set(res['metrics']) == TASKS['oltm'] and res['config']['fusion'] == 'average' and res['config']['query'] == 'multi'
+    res = run('oltm', 'pku', '-p', 'data_format', 'pku_sketch', '-p', 'figures', 'false')
+    check_layout(res, 'oltm')
+    assert set(res['metrics']) == {'S->P'} and res['config']['data_format'] == 'pku_sketch' and res['details']['data']['query']['modalities'] == {'sketch': res['details']['data']['query']['ids']}
+
+
 @pytest.mark.parametrize('case, args', [
     ('unsupervised', ['-p', 'setting', 'unsupervised', '-p', 'cluster_on', 'colour', '-p', 'cluster_eps', '0.1', '-p', 'figures', 'false']),
     ('regdb', ['-p', 'data_format', 'regdb', '-p', 'figures', 'false'])])

@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from torch import nn, Tensor
 
 from ..backbones import AttributePrompts, BNNeck, PromptBatch, ReidCLIP, ResNetBackbone, build_resnet, trim_to_eot
-from ..core import file_lock, load_json, save_json
+from ..core import file_lock, load_json, model_mode, save_json
 from ..data import Preprocess, Record
 from ..experiment import file_digest
 from ..metrics import fuse_mean_normalized
@@ -26,12 +26,13 @@ from ..synth import ATTRIBUTES, SCENES, plan_format
 
 # %% auto #0
 __all__ = ['OLTM_QUESTIONS', 'OLTM_CHOICES', 'CLIP_VQA_PROMPTS', 'VQA', 'ATTRIBUTE_SOURCES', 'PHRASES', 'PROMPT_FORMS',
-           'TCA_KEYS', 'QUERY_MODES', 'METRIC_LOSSES', 'BDG_STREAMS', 'MODELS', 'MODEL_LR', 'TABLE3', 'TABLE4',
-           'TABLES', 'ClipVQA', 'vqa_attributes', 'camera_scenes', 'handcrafted_attributes', 'informative_questions',
-           'training_attributes', 'attribute_phrases', 'template_sentence', 'TextFeatures', 'split_text_tokens',
-           'freeze_text_encoder', 'AttributeText', 'Consensus', 'CrossAttention', 'OLTM', 'tal_distance',
-           'assignment_plan', 'triplet_assignment', 'fuse_queries', 'OLTMLoss', 'TextMask', 'matching_probability',
-           'soft_warp', 'co_mask', 'align_pairs', 'attr_align_loss', 'BDG', 'build_bdg', 'BDGLoss', 'OLTMConfig']
+           'TCA_KEYS', 'FUSIONS', 'QUERY_MODES', 'METRIC_LOSSES', 'BDG_STREAMS', 'MODELS', 'MODEL_LR', 'BOOK_ROWS',
+           'TABLE3', 'TABLE4', 'TABLES', 'ClipVQA', 'vqa_attributes', 'camera_scenes', 'handcrafted_attributes',
+           'informative_questions', 'training_attributes', 'attribute_phrases', 'template_sentence', 'TextFeatures',
+           'split_text_tokens', 'freeze_text_encoder', 'AttributeText', 'Consensus', 'CrossAttention', 'OLTM',
+           'tal_distance', 'assignment_plan', 'triplet_assignment', 'fuse_queries', 'average_maps', 'OLTMLoss',
+           'TextMask', 'matching_probability', 'soft_warp', 'co_mask', 'align_pairs', 'attr_align_loss', 'BDG',
+           'build_bdg', 'fused_queries', 'BDGLoss', 'OLTMConfig']
 
 # %% ../../nbs/12_oltm.ipynb #4368ceda
 OLTM_QUESTIONS = {  # attribute -> the question the VQA model is asked
@@ -317,6 +318,7 @@ class CrossAttention(nn.Module):
 
 # %% ../../nbs/12_oltm.ipynb #3b2f8a4f
 TCA_KEYS = ('all', 'cls')  # what T_eos attends over: class and local tokens, or the class token alone (literal)
+FUSIONS = ('simple', 'average')  # multi-query fusion (section 5): mean of the unit final features, or average pooling of early maps
 
 class OLTM(nn.Module):
     "OLTM's network: shared CLIP visual encoder, attribute text (frozen encoder), consensus OT, TCA and CFI, ID heads."
@@ -326,9 +328,12 @@ class OLTM(nn.Module):
                  prompt: str = 'learnable', n_ctx: int = 1, # the prompt strategy (section 2)
                  atoms: int = 8, eps: float = 0.1, barycentric: bool = True, # the consensus (section 3)
                  tca: bool = True, cfi: bool = True, heads: int = 4, tca_keys: str = 'all', # section 4
-                 dedupe: bool = True): # encode each distinct attribute set of a batch once (same outputs, less work)
+                 dedupe: bool = True, # encode each distinct attribute set of a batch once (same outputs, less work)
+                 fusion: str = 'simple'): # multi-query fusion (section 5); 'average': `embed` also returns the sketches' input tokens
         super().__init__()
         if num_classes < 2: raise ValueError(f"num_classes: expected at least 2 identities, got {num_classes}")
+        if fusion not in FUSIONS: raise ValueError(f"fusion: expected one of {FUSIONS}, got {fusion!r}")
+        self.fusion = fusion
         if tca_keys not in TCA_KEYS: raise ValueError(f"tca_keys: expected one of {TCA_KEYS}, got {tca_keys!r}")
         freeze_text_encoder(clip)
         d = clip.clip.text_projection.shape[1] if isinstance(clip.clip.text_projection, Tensor) else clip.clip.text_projection.out_features
@@ -344,9 +349,9 @@ class OLTM(nn.Module):
 
 # %% ../../nbs/12_oltm.ipynb #aaefee92
 @patch
-def encode_image(self: OLTM, images: Tensor) -> dict[str, Tensor]:
+def encode_image(self: OLTM, images: Tensor | None, tokens: Tensor | None = None) -> dict[str, Tensor]:
     "'cls' (B, d) and 'local' (B, N, d): the projected class and patch tokens of photos or sketches (one shared encoder)."
-    f = self.clip.forward_features(images)
+    f = self.clip.forward_features(images, embedded=tokens)   # `tokens`: the ViT's input tokens instead of images
     return {'cls': f['global'], 'local': f['tokens']}
 
 @patch
@@ -363,9 +368,12 @@ def inject(self: OLTM, img: dict[str, Tensor], text: TextFeatures, X: Tensor | N
 @patch
 def forward(self: OLTM, photos: Tensor, sketches: Tensor, # (B, 3, H, W) each; row i of both: one identity
             answers: Sequence[Mapping[str, str]], # B attribute sets, the VQA answers (or truth) of photo i
-           ) -> dict: # 'R', 'S': cls, local, logits[, tca, cfi, fused, logits_text]; 'text', 'X', 'plan' (None without text)
+            sketch_groups: Tensor | None = None, # (B,) identities: each one's sketches fused by average pooling (section 5)
+           ) -> dict: # 'R', 'S': cls, local, logits[, tca, cfi, fused, logits_text]; 'text', 'X', 'plan' (None without text); 'ids'
     if photos.shape != sketches.shape: raise ValueError(f"photos {tuple(photos.shape)} and sketches {tuple(sketches.shape)}: expected paired batches")
     if len(answers) != len(photos): raise ValueError(f"answers: expected one attribute set per photo ({len(photos)}), got {len(answers)}")
+    if sketch_groups is not None and sketch_groups.shape != (len(photos),):
+        raise ValueError(f"sketch_groups {tuple(sketch_groups.shape)}: expected one identity per sketch ({len(photos)},)")
     out = {'text': None, 'X': None, 'plan': None}
     if self.text is not None:
         distinct, rows = self.text.distinct(answers) if self.dedupe else (answers, None)
@@ -376,12 +384,19 @@ def forward(self: OLTM, photos: Tensor, sketches: Tensor, # (B, 3, H, W) each; r
             text = TextFeatures(*(t[rows] for t in text))
             X, P = (None, None) if X is None else (X[rows], P[rows])
         out = {'text': text, 'X': X, 'plan': P}
-    enc = self.encode_image(torch.cat([photos, sketches]))
-    for i, m in enumerate('RS'):
-        img = {k: v[i * len(photos):(i + 1) * len(photos)] for k, v in enc.items()}
+    if sketch_groups is None:   # one pass over both modalities; sketch i gets photo i's text
+        enc, B = self.encode_image(torch.cat([photos, sketches])), len(photos)
+        sides, out['ids'] = {m: ({k: v[i * B:(i + 1) * B] for k, v in enc.items()}, None) for i, m in enumerate('RS')}, None
+    else:   # one sketch row per identity, from its sketches' averaged input tokens; its text: its first photo's
+        tokens, out['ids'] = average_maps(self.clip.embed_image(sketches), sketch_groups)
+        first = torch.stack([(sketch_groups == i).nonzero()[0, 0] for i in out['ids']])
+        sides = {'R': (self.encode_image(photos), None), 'S': (self.encode_image(None, tokens), first)}
+    for m, (img, rows) in sides.items():
         img['logits'] = self.classifier(self.neck(img['cls']))
         if self.text is not None:
-            img |= self.inject(img, out['text'], out['X'])
+            text, X = out['text'], out['X']
+            if rows is not None: text, X = TextFeatures(*(t[rows] for t in text)), None if X is None else X[rows]
+            img |= self.inject(img, text, X)
             img['logits_text'] = self.classifier_text(self.neck_text(img['fused']))
         out[m] = img
     return out
@@ -395,7 +410,15 @@ def preprocess(self: OLTM) -> Preprocess:
 def embed(self: OLTM, images: Tensor, modality: str = 'rgb') -> dict[str, Tensor]:
     "`extract_features`'s entry point: the L2-normalised BN-neck class token of photos or sketches (no text at test time)."
     if modality not in ('rgb', 'sketch'): raise ValueError(f"modality={modality!r}: OLTM embeds 'rgb' photos or 'sketch' queries")
+    if self.fusion == 'average' and modality == 'sketch':   # and the input tokens `fused_queries` averages
+        tokens = self.clip.embed_image(images)
+        return {'feat': self.head_feature(tokens), 'stem': tokens}
     return {'feat': F.normalize(self.neck(self.encode_image(images)['cls']), dim=1)}
+
+@patch
+def head_feature(self: OLTM, tokens: Tensor) -> Tensor:
+    "The test feature from the ViT's input tokens: encoder, BN-neck of the class token, L2 norm."
+    return F.normalize(self.neck(self.encode_image(None, tokens)['cls']), dim=1)
 
 # %% ../../nbs/12_oltm.ipynb #9d82384a
 def tal_distance(E: Tensor, # (n, m) Euclidean distances, photos in rows, sketches in columns
@@ -462,6 +485,14 @@ def fuse_queries(feats: Tensor, # (n, d) sketch features
     fused = torch.stack([fuse_mean_normalized(feats[labels == i]) if normalize else feats[labels == i].mean(0) for i in ids])
     return (F.normalize(fused, dim=1) if normalize else fused), ids
 
+def average_maps(x: Tensor, # (n, ...) early maps or input tokens of n sketches
+                 labels: Tensor, # (n,) their identities
+                ) -> tuple[Tensor, Tensor]: # (m, ...) one average per identity, the identities (m,) ascending
+    "Average pooling of each identity's early maps: the input the rest of the network runs on once per identity."
+    if labels.shape != (len(x),): raise ValueError(f"labels {tuple(labels.shape)}: expected one identity per map ({len(x)},)")
+    ids = labels.unique()
+    return torch.stack([x[labels == i].mean(0) for i in ids]), ids
+
 # %% ../../nbs/12_oltm.ipynb #05612603
 METRIC_LOSSES = ('tal', 'htl', 'wrt', 'none')
 
@@ -472,10 +503,10 @@ def _metric(kind: str, r: Tensor, s: Tensor, y: Tensor, ys: Tensor | None, gamma
     if kind == 'htl': return triplet_hard(r, y, s, ys, margin=margin) + triplet_hard(s, ys, r, y, margin=margin)
     return triplet_wrt(r, y, s, ys) + triplet_wrt(s, ys, r, y)
 
-def _queries(s: Tensor, y: Tensor, query: str, normalize: bool) -> tuple[Tensor, Tensor | None]:
-    "The sketch side of the metric loss: the fused query of each identity ('multi') or every sketch ('single')."
-    if query == 'multi': return fuse_queries(s, y, normalize)
-    return (F.normalize(s, dim=1) if normalize else s), None
+def _queries(s: Tensor, y: Tensor, query: str, normalize: bool, ids: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+    "The sketch side of the metric loss: each identity's query ('multi'; fused here, or by the network when `ids`) or every sketch."
+    if query == 'multi' and ids is None: return fuse_queries(s, y, normalize)
+    return (F.normalize(s, dim=1) if normalize else s), ids
 
 @dataclass
 class OLTMLoss:
@@ -486,26 +517,32 @@ class OLTMLoss:
     gamma: float = 0.5 # TAL's gamma
     margin: float = 0.3 # triplet margin (TAL, HTL)
     normalize: bool = True # metric losses on L2-normalised features (False: the raw features)
-    query: str = 'multi' # 'multi': photos against each identity's fused sketches (`fuse_queries`); 'single': against each sketch
+    query: str = 'multi' # 'multi': photos against each identity's fused sketches; 'single': against each sketch
+    fusion: str = 'simple' # multi-query: 'simple' (`fuse_queries`) or 'average' (the network averages early maps)
     term_names = ('id', 'id_text', 'metric', 'metric_text')
 
     def __post_init__(self):
         if self.metric not in METRIC_LOSSES: raise ValueError(f"metric: expected one of {METRIC_LOSSES}, got {self.metric!r}")
         if self.query not in QUERY_MODES: raise ValueError(f"query: expected one of {QUERY_MODES}, got {self.query!r}")
+        if self.fusion not in FUSIONS: raise ValueError(f"fusion: expected one of {FUSIONS}, got {self.fusion!r}")
+
+    def groups(self, y: Tensor) -> Tensor | None:
+        "The `sketch_groups` the network fuses by (multi-query average pooling), else None."
+        return y if self.query == 'multi' and self.fusion == 'average' else None
 
     def loss_weights(self) -> dict[str, float]: return {'metric': self.alpha, 'metric_text': self.alpha}
 
     def __call__(self, model: OLTM, batch: tuple[dict, dict]) -> dict[str, Tensor]:
         photos, sketches = batch
         y = photos['pid']
-        out = model(photos['image'], sketches['image'], [self.answers[i] for i in photos['index'].tolist()])
-        ce = lambda key: F.cross_entropy(torch.cat([out['R'][key], out['S'][key]]), y.repeat(2))
+        out = model(photos['image'], sketches['image'], [self.answers[i] for i in photos['index'].tolist()], self.groups(y))
+        ce = lambda key: F.cross_entropy(torch.cat([out['R'][key], out['S'][key]]), torch.cat([y, y if out['ids'] is None else out['ids']]))
         text = 'logits_text' in out['R']   # no text path (neither TCA nor CFI): no text-fused terms
         terms = {'id': ce('logits')} | ({'id_text': ce('logits_text')} if text else {})
         if self.metric != 'none':
             for name, key in (('metric', 'cls'), ('metric_text', 'fused'))[:2 if text else 1]:
                 r = F.normalize(out['R'][key], dim=1) if self.normalize else out['R'][key]
-                s, ys = _queries(out['S'][key], y, self.query, self.normalize)
+                s, ys = _queries(out['S'][key], y, self.query, self.normalize, out['ids'])
                 terms[name] = _metric(self.metric, r, s, y, ys, self.gamma, self.margin)
         return terms
 
@@ -578,8 +615,11 @@ class BDG(nn.Module):
                  num_classes: int, # training identities
                  text: ReidCLIP | None = None, # CLIP whose (trainable) text tower encodes the sentences; None: no AttrAlign
                  image_size: tuple[int, int] = (288, 144), # (H, W)
-                 temperature: float = 50.): # of the matching probabilities
+                 temperature: float = 50., # of the matching probabilities
+                 fusion: str = 'simple'): # multi-query fusion (section 5); 'average': `embed` also returns the sketch stem maps
         super().__init__()
+        if fusion not in FUSIONS: raise ValueError(f"fusion: expected one of {FUSIONS}, got {fusion!r}")
+        self.fusion = fusion
         if backbone.streams != 2 or backbone.shared_from != 1:
             raise ValueError(f"backbone: BDG needs two streams with separate stems only (streams=2, shared_from=1), "
                              f"got streams={backbone.streams}, shared_from={backbone.shared_from}")
@@ -602,13 +642,20 @@ class BDG(nn.Module):
 @patch
 def forward(self: BDG, photos: Tensor, sketches: Tensor, # (B, 3, H, W) each; row i of both: one identity
             sentences: Sequence[str] | None = None, # B attribute sentences (of photo i, for photo and sketch i); None: no masks
-           ) -> dict[str, Tensor]: # 'pooled' (2B, C), 'logits' (2B, classes), 'maps' {3, 4}: (2B, C, h, w), 'mask' (2B, 1, h, w)
+            sketch_groups: Tensor | None = None, # (B,) identities: each one's sketch stem maps averaged (section 5)
+           ) -> dict[str, Tensor]: # 'pooled' (B+m, C), 'logits', 'maps' {3, 4}, 'mask' (2B, 1, h, w); 'ids' of the m sketch rows
     if photos.shape != sketches.shape: raise ValueError(f"photos {tuple(photos.shape)} and sketches {tuple(sketches.shape)}: expected paired batches")
     images = torch.cat([photos, sketches])
     stream = torch.cat([torch.zeros(len(photos), dtype=torch.long), torch.ones(len(sketches), dtype=torch.long)]).to(images.device)
-    maps = self.backbone.forward_stages(images, stream)
+    stem, ids = self.backbone.forward_stages(images, stream, stop=1)[0], None
+    if sketch_groups is not None:   # one sketch row per identity: its sketches' stem maps averaged
+        if sentences is not None: raise ValueError("sentences: AttrAlign pairs each photo with a sketch, which sketch_groups fuses away")
+        if sketch_groups.shape != (len(photos),): raise ValueError(f"sketch_groups {tuple(sketch_groups.shape)}: expected ({len(photos)},)")
+        fused, ids = average_maps(stem[len(photos):], sketch_groups)
+        stem = torch.cat([stem[:len(photos)], fused])
+    maps = [stem, *self.backbone.forward_stages(stem, start=1)]   # layers 1-4 are shared by both streams
     pooled = self.backbone.pool(maps[4])
-    out = {'pooled': pooled, 'logits': self.classifier(self.backbone.necks['4'](pooled)), 'maps': {3: maps[3], 4: maps[4]}}
+    out = {'pooled': pooled, 'logits': self.classifier(self.backbone.necks['4'](pooled)), 'maps': {3: maps[3], 4: maps[4]}, 'ids': ids}
     if sentences is not None:
         if self.mask is None: raise ValueError("sentences: this BDG was built without a text encoder (text=None)")
         if len(sentences) != len(photos): raise ValueError(f"sentences: expected one per photo ({len(photos)}), got {len(sentences)}")
@@ -622,15 +669,34 @@ def forward(self: BDG, photos: Tensor, sketches: Tensor, # (B, 3, H, W) each; ro
 def embed(self: BDG, images: Tensor, modality: str = 'rgb') -> dict[str, Tensor]:
     "`extract_features`'s entry point: the L2-normalised GeM feature of layer 4 (the official test feature, before the BN-neck)."
     if modality not in BDG_STREAMS: raise ValueError(f"modality={modality!r}: BDG embeds 'rgb' photos or 'sketch' queries")
-    return {'feat': F.normalize(self.backbone.pool(self.backbone.forward_stages(images, BDG_STREAMS[modality])[-1]), dim=1)}
+    stem = self.backbone.forward_stages(images, BDG_STREAMS[modality], stop=1)[0]
+    out = {'feat': self.head_feature(stem)}
+    return out | ({'stem': stem} if self.fusion == 'average' and modality == 'sketch' else {})   # for `fused_queries`
+
+@patch
+def head_feature(self: BDG, stem: Tensor) -> Tensor:
+    "The test feature from stem maps: shared layers 1-4, GeM, L2 norm."
+    return F.normalize(self.backbone.pool(self.backbone.forward_stages(stem, start=1)[-1]), dim=1)
 
 def build_bdg(num_classes: int, depth: int = 50, # ResNet depth (official: 50)
               pretrained: str | Path | None = None, # local torchvision ImageNet weights of that depth
               text: ReidCLIP | None = None, # the sentence encoder (official: CLIP ViT-B/32's text tower, trained)
-              image_size: tuple[int, int] = (288, 144), temperature: float = 50.) -> BDG:
+              image_size: tuple[int, int] = (288, 144), temperature: float = 50., fusion: str = 'simple') -> BDG:
     "BDG with a two-stream ResNet-`depth` (separate stems), last stride 1, GeM p = 3."
     return BDG(build_resnet(depth, pretrained, last_stride=1, streams=2, shared_from=1, pool='gem'), num_classes, text,
-               image_size, temperature)
+               image_size, temperature, fusion)
+
+@torch.no_grad()
+def fused_queries(model: OLTM | BDG, # built with fusion='average'
+                  stems: Tensor, # (n, ...) the sketches' early maps: `extract_features(...).extra['stem']`
+                  pids: Sequence[int], # (n,) their identities
+                  batch_size: int = 64,
+                 ) -> tuple[Tensor, Tensor]: # one feature per identity (m, d) on the CPU, the identities (m,) ascending
+    "Multi-query test features by average pooling: each identity's sketch maps averaged, the rest of the network run once."
+    maps, ids = average_maps(stems, torch.as_tensor(list(pids)))
+    dev = next(model.parameters()).device
+    with model_mode(model, False):
+        return torch.cat([model.head_feature(m.to(dev)).cpu() for m in maps.split(batch_size)]), ids
 
 # %% ../../nbs/12_oltm.ipynb #6e740352
 @dataclass
@@ -643,11 +709,16 @@ class BDGLoss:
     margin: float = 0.3 # triplet margin (TAL, HTL, AttrAlign)
     normalize: bool = True # the metric loss on L2-normalised features, as OLTM's (False: raw, as the official code)
     query: str = 'multi' # 'multi': photos against each identity's fused sketches, as OLTM's; 'single': each sketch
+    fusion: str = 'simple' # multi-query: 'simple' (`fuse_queries`) or 'average' (stem maps averaged; needs align=0)
     term_names = ('id', 'metric', 'align')
+    groups = OLTMLoss.groups
 
     def __post_init__(self):
         if self.metric not in METRIC_LOSSES: raise ValueError(f"metric: expected one of {METRIC_LOSSES}, got {self.metric!r}")
         if self.query not in QUERY_MODES: raise ValueError(f"query: expected one of {QUERY_MODES}, got {self.query!r}")
+        if self.fusion not in FUSIONS: raise ValueError(f"fusion: expected one of {FUSIONS}, got {self.fusion!r}")
+        if self.align and self.query == 'multi' and self.fusion == 'average':
+            raise ValueError("align: AttrAlign pairs each photo with a sketch, which average pooling fuses away; use align=0")
         if self.align < 0: raise ValueError(f"align: expected a weight of 0 or more, got {self.align}")
 
     def loss_weights(self) -> dict[str, float]: return {'align': self.align}
@@ -656,11 +727,11 @@ class BDGLoss:
         photos, sketches = batch
         y = photos['pid']
         texts = [self.sentences[i] for i in photos['index'].tolist()] if self.align else None
-        out = model(photos['image'], sketches['image'], texts)
-        terms = {'id': F.cross_entropy(out['logits'], y.repeat(2))}
-        r, s = out['pooled'].chunk(2)
+        out = model(photos['image'], sketches['image'], texts, self.groups(y))
+        terms = {'id': F.cross_entropy(out['logits'], torch.cat([y, y if out['ids'] is None else out['ids']]))}
+        r, s = out['pooled'][:len(y)], out['pooled'][len(y):]
         r = F.normalize(r, dim=1) if self.normalize else r
-        s, ys = _queries(s, y, self.query, self.normalize)
+        s, ys = _queries(s, y, self.query, self.normalize, out['ids'])
         if self.metric == 'wrt':   # official: over photos and sketches (or queries) together
             terms['metric'] = triplet_wrt(torch.cat([r, s]), torch.cat([y, y if ys is None else ys]))
         elif self.metric != 'none': terms['metric'] = _metric(self.metric, r, s, y, ys, self.gamma, self.margin)
@@ -680,7 +751,9 @@ MODEL_LR = {'oltm': 1e-4, 'bdg': 3.5e-4}  # each model's default learning rate (
 class OLTMConfig(ExperimentConfig):
     "The `oltm` experiment (OLTM or BDG): data, the attribute text, modules and losses, optimiser."
     model: Literal['oltm', 'bdg'] = 'oltm' # OLTM (sections 1-5) or the BDG baseline (section 6)
-    data_root: str = '' # Market-Sketch-1K folder (or its parent); empty: the SynthPed world of world_scale
+    data_root: str = '' # dataset folder (or its parent); empty: the SynthPed world of world_scale
+    data_format: Literal['mask1k', 'pku_sketch'] = 'mask1k' # Market-Sketch-1K (single- and multi-query) or PKU-Sketch (single)
+    trial: int = 0 # PKU-Sketch's split (its reader's `trial`)
     world_scale: Literal['tiny', 'default', 'large'] = 'default' # SynthPed world when data_root is empty
     backbone: str = 'reidbook-tiny' # `build_clip` architecture: OLTM's encoders, BDG's sentence encoder (paper: ViT-B-16)
     pretrained: str = 'book' # 'book': the book's pretrained tiny CLIP; 'none': random weights; else a local weight file
@@ -701,6 +774,7 @@ class OLTMConfig(ExperimentConfig):
     margin: float = 0.3 # triplet margin
     metric_norm: bool = True # metric losses on L2-normalised features (False: raw, as BDG's official code)
     query: Literal['multi', 'single'] = 'multi' # training: photos against each identity's fused sketches (Table 3), or each sketch
+    fusion: Literal['simple', 'average'] = 'simple' # multi-query fusion, training and test: unit final features, or early maps
     depth: Literal[18, 34, 50] = 18 # BDG's ResNet depth (official: 50)
     resnet_pretrained: str = '' # BDG: local torchvision ImageNet weights of that depth; empty: random init
     align: float = 0.5 # BDG: weight of AttrAlign (official 0.5; 0: off, no sentence encoder)
@@ -747,13 +821,17 @@ def check(self: OLTMConfig) -> None:
     if self.pretrained == 'book' and self.backbone != 'reidbook-tiny':
         raise ConfigError(f"pretrained='book' is the book's reidbook-tiny CLIP, not {self.backbone!r}: give a weight file or 'none'")
     if self.p < 2: raise ConfigError(f"p={self.p}: the triplet losses need at least 2 identities per batch")
+    if self.model == 'bdg' and self.fusion == 'average' and self.query == 'multi' and self.align:
+        raise ConfigError(f"fusion='average' fuses BDG's sketches before AttrAlign can pair them with photos: set align=0 (align={self.align})")
+    if self.trial < 0: raise ConfigError(f"trial={self.trial}: expected a split index of 0 or more")
 
 @patch
 def objective(self: OLTMConfig, answers: Sequence[Mapping[str, str]]) -> OLTMLoss | BDGLoss:
     "The loss of this config's model, for the attribute sets `answers` of the training photos (by record index)."
     if self.model == 'bdg':
-        return BDGLoss([template_sentence(a) for a in answers], self.metric, self.align, self.gamma, self.margin, self.metric_norm, self.query)
-    return OLTMLoss(answers, self.metric, self.alpha, self.gamma, self.margin, self.metric_norm, self.query)
+        return BDGLoss([template_sentence(a) for a in answers], self.metric, self.align, self.gamma, self.margin, self.metric_norm,
+                       self.query, self.fusion)
+    return OLTMLoss(answers, self.metric, self.alpha, self.gamma, self.margin, self.metric_norm, self.query, self.fusion)
 
 @patch
 def build(self: OLTMConfig, num_classes: int, # training identities
@@ -763,9 +841,10 @@ def build(self: OLTMConfig, num_classes: int, # training identities
          ) -> nn.Module:
     "The network of this config: `OLTM` or `BDG`."
     if self.model == 'bdg':
-        return build_bdg(num_classes, self.depth, resnet_weights, clip if self.align else None, self.image_size, self.temperature)
+        return build_bdg(num_classes, self.depth, resnet_weights, clip if self.align else None, self.image_size, self.temperature,
+                         self.fusion)
     return OLTM(clip, keys, num_classes, self.prompt, self.n_ctx, self.atoms, self.ot_eps, True, self.tca, self.cfi,
-                self.heads, self.tca_keys)
+                self.heads, self.tca_keys, fusion=self.fusion)
 
 @patch
 def train_config(self: OLTMConfig) -> TrainConfig:
@@ -779,6 +858,7 @@ def train_config(self: OLTMConfig) -> TrainConfig:
 _FULL = dict(model='oltm', attributes='vqa', prompt='learnable', tca=True, tca_keys='all', cfi=True, metric='tal')
 _BASE = dict(_FULL, tca=True, tca_keys='cls', cfi=False)
 _BDG = dict(model='bdg', attributes='handcrafted', image_size=(64, 32))   # the ResNet-18 at DALNet's embedded size
+BOOK_ROWS = ('single_train', 'average_fusion')   # Table 3's rows of the book's own: no paper numbers, no verdicts
 TABLE3 = Table('oltm', 'table3', 'prompt setting, modules and losses (Market-Sketch-1K, multi-query)',
                rows={'no_text': Row('no text: image encoder, L_ID + L_tal', dict(_FULL, tca=False, cfi=False)),
                      'hand_template': Row('Handcrafted + Template, Baseline + TCA + CFI, L_ID + L_tal', dict(_FULL, attributes='handcrafted', prompt='template')),
@@ -789,11 +869,13 @@ TABLE3 = Table('oltm', 'table3', 'prompt setting, modules and losses (Market-Ske
                      'id_only': Row('VQA + Prompt, Baseline + TCA + CFI, L_ID', dict(_FULL, metric='none')),
                      'htl': Row('VQA + Prompt, Baseline + TCA + CFI, L_ID + L_htl', dict(_FULL, metric='htl')),
                      'full': Row('VQA + Prompt, Baseline + TCA + CFI, L_ID + L_tal (OLTM)', _FULL),
-                     'single_train': Row('OLTM trained single-query (the book\'s row)', dict(_FULL, query='single'))},
+                     'single_train': Row('OLTM trained single-query (the book\'s row)', dict(_FULL, query='single')),
+                     'average_fusion': Row('OLTM, multi-query by average pooling (the book\'s row)', dict(_FULL, fusion='average'))},
                comparisons=[('full', 'baseline'), ('full', 'no_text'), ('full', 'vqa_template'), ('tca', 'baseline'), ('full', 'tca'),
-                            ('full', 'id_only'), ('full', 'htl'), ('full', 'hand_prompt'), ('full', 'single_train')],
+                            ('full', 'id_only'), ('full', 'htl'), ('full', 'hand_prompt'), ('full', 'single_train'),
+                            ('full', 'average_fusion')],
                showcase='full', paper='oltm', paper_table='Table 3')
-"Table 3: every row sets the model, attributes, prompt, modules and metric loss; the last row, the book's, the training queries."
+"Table 3: every row sets the model, attributes, prompt, modules and metric loss; the last two, the book's, the training queries and the fusion."
 TABLE4 = Table('oltm', 'table4', 'TAL with various baselines (Market-Sketch-1K, multi-query)',
                rows={'bdg_wrt': Row('BDG (WRT)', dict(_BDG, metric='wrt')),
                      'bdg_tal': Row('BDG + TAL', dict(_BDG, metric='tal')),
