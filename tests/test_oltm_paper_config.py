@@ -49,3 +49,23 @@ def test_paper_config_two_steps(model, vit_file, tmp_path):
     with torch.no_grad():
         f = net.eval().embed(torch.randn(2, 3, 288, 144), 'sketch')['feat']
     assert f.shape == (2, 2048 if model == 'bdg' else 512) and torch.allclose(f.norm(dim=1), torch.ones(2), atol=1e-5)
+
+
+def test_paper_size_on_the_readers_batches(world, vit_file, tmp_path):
+    "OLTM at the paper's size for two steps on what the Market-Sketch-1K reader and the training loader make of a real-format folder."
+    from reidbook.data import load_dataset
+    from reidbook.methods.dalnet import photos_and_sketches, train_loader
+    from reidbook.methods.oltm import camera_scenes, training_attributes
+    root, _ = world   # the tiny SynthPed world's Market-Sketch-1K folder, laid out as the real dataset
+    photos, sketches = photos_and_sketches(load_dataset('mask1k', root).train)
+    keys = ['gender', 'upper_colour', 'lower_colour']
+    by_path = training_attributes(photos, 'handcrafted', keys, scenes=camera_scenes('mask1k', 'tiny'))
+    cfg = OLTMConfig.preset('paper', data_root=str(root), pretrained=str(vit_file))
+    net = cfg.build(len({r.pid for r in photos}), keys, build_clip(cfg.backbone, pretrained=vit_file, image_size=cfg.image_size))
+    objective = cfg.objective([by_path[r.path] for r in photos])
+    loader = train_loader(photos, sketches, net.preprocess, p=2, k=2, steps_per_epoch=2, pad=cfg.pad, cache=False)
+    batch = next(iter(loader))
+    assert batch[0]['image'].shape == (4, 3, 288, 144) and torch.equal(batch[0]['pid'], batch[1]['pid'])
+    tc = cfg.train_config(); tc.device, tc.progress, tc.epochs = 'cpu', False, 1
+    fit = Trainer(net, objective, loader, tc, loss_weights=objective.loss_weights(), run_dir=tmp_path/'train').fit()
+    assert fit['steps'] == 2 and all(math.isfinite(v) for v in fit['losses'].values())
