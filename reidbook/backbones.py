@@ -30,9 +30,9 @@ from .data import NORMALIZATION
 __all__ = ['TINY_CLIP', 'TINY_CLIP_CONFIG', 'OPENAI_EXTRA_KEYS', 'RESNETS', 'U2NET_STAGES', 'U2NET_DEPTHS', 'U2NET_DILATED',
            'U2NET_FULL', 'register_tiny_clip', 'clip_tokenizer', 'read_state_dict', 'load_state_dict_checked',
            'resize_pos_embed', 'guess_grid', 'PromptBatch', 'splice_prompt', 'ReidCLIP', 'trim_to_eot', 'build_clip',
-           'save_clip', 'IdentityPrompts', 'AttributePrompts', 'set_last_stride', 'GeM', 'AvgPool', 'BNNeck',
-           'ModalityStreams', 'ResNetBackbone', 'build_resnet', 'REBNConv', 'RSU', 'u2net_widths', 'U2Net',
-           'build_u2net', 'save_u2net', 'load_u2net', 'u2net_input', 'u2net_saliency']
+           'save_clip', 'IdentityPrompts', 'freeze_text_encoder', 'AttributePrompts', 'set_last_stride', 'GeM',
+           'AvgPool', 'BNNeck', 'ModalityStreams', 'ResNetBackbone', 'build_resnet', 'REBNConv', 'RSU', 'u2net_widths',
+           'U2Net', 'build_u2net', 'save_u2net', 'load_u2net', 'u2net_input', 'u2net_saliency']
 
 # %% ../nbs/05_backbones.ipynb #2b9e9f01
 TINY_CLIP = 'reidbook-tiny'
@@ -394,6 +394,14 @@ class IdentityPrompts(nn.Module):
         "The prompts of identities `labels` (B,)."
         b = labels.shape[0]
         return PromptBatch(self.ids.expand(b, -1), self.slots.expand(b, -1), self.ctx[labels])
+
+def freeze_text_encoder(clip: ReidCLIP) -> None:
+    "Stop gradients into the CLIP text tower (embedding, positions, transformer, final norm, projection): prompts stay free."
+    c = clip.clip
+    for m in (c.token_embedding, c.transformer, c.ln_final): m.requires_grad_(False)
+    for p in (c.positional_embedding, c.text_projection):
+        if isinstance(p, nn.Parameter): p.requires_grad_(False)
+
 
 # %% ../nbs/05_backbones.ipynb #b5372ed3
 class AttributePrompts(nn.Module):

@@ -202,7 +202,8 @@ EXPERIMENTS: dict[str, str] = {'pretrain_clip': 'reidbook.pretrain:PretrainConfi
                                'saliency': 'reidbook.pretrain:SaliencyConfig',
                                'pretrain_resnet': 'reidbook.pretrain:ResNetPretrainConfig',
                                'dalnet': 'reidbook.methods.dalnet:DALNetConfig',
-                               'oltm': 'reidbook.methods.oltm:OLTMConfig'}
+                               'oltm': 'reidbook.methods.oltm:OLTMConfig',
+                               'clipreid': 'reidbook.methods.clipreid:CLIPReIDConfig'}
 
 def _check_experiment(experiment: str) -> str:
     if experiment not in EXPERIMENTS:

@@ -14,7 +14,7 @@ LAYOUT = {'schema', 'experiment', 'name', 'preset', 'overrides', 'config', 'metr
 TASKS = {'pretrain_clip': {'zero-shot T->R, random init', 'zero-shot T->R, pretrained', 'zero-shot S->R, random init', 'zero-shot S->R, pretrained'},
          'unireid': {'T->R', 'S->R', 'T+S->R', 'T->R (original gallery)', 'PKU-Sketch T->R', 'PKU-Sketch S->R', 'PKU-Sketch T+S->R'},
          'otla': {'all', 'indoor'}, 'dalnet': {'S->P', 'S->P multi'},
-         'oltm': {'S->P', 'S->P multi'}}
+         'oltm': {'S->P', 'S->P multi'}, 'clipreid': {'Q->G', 'Q->G after stage 1'}}
 
 
 @pytest.fixture
@@ -38,7 +38,8 @@ def check_layout(res: dict, experiment: str):
             assert 0 <= m['R1'] <= m.get('R10', 1) <= 1 and 0 < m['chance_R1'] < 1, (task, m)
 
 
-@pytest.mark.parametrize('experiment', ['pretrain_clip', 'ot_benchmark', 'unireid', 'otla', 'saliency', 'pretrain_resnet', 'dalnet', 'oltm'])
+@pytest.mark.parametrize('experiment', ['pretrain_clip', 'ot_benchmark', 'unireid', 'otla', 'saliency', 'pretrain_resnet', 'dalnet', 'oltm',
+                                        'clipreid'])
 def test_smoke_preset(experiment, runs):
     res = run(experiment, 'smoke')
     check_layout(res, experiment)
@@ -48,7 +49,9 @@ def test_smoke_preset(experiment, runs):
     if experiment == 'oltm':   # random weights, the VQA asked every question (cached in the run folder)
         assert res['provenance']['inputs'] == {} and res['details']['model'] == 'oltm' and len(res['details']['keys']) == 11
         assert res['details']['vqa_seconds'] > 0 and set(res['details']['losses']) >= {'id', 'id_text', 'metric', 'metric_text'}
-    if experiment in ('unireid', 'otla', 'dalnet', 'oltm'):
+    if experiment == 'clipreid':   # both stages ran: stage 1's two terms, stage 2's six
+        assert set(res['details']['stage1']['losses']) == {'i2t', 't2i'} and 'i2t' in res['details']['losses']
+    if experiment in ('unireid', 'otla', 'dalnet', 'oltm', 'clipreid'):
         assert res['provenance']['world']['scale'] == 'tiny' and res['details']['steps'] > 0
         assert 0 <= res['timings']['data_share'] < 1 and res['timings']['train_s'] > 0
     if experiment == 'unireid':   # the smoke preset trains from random weights: no input file

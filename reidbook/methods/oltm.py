@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import nn, Tensor
 
-from ..backbones import AttributePrompts, BNNeck, PromptBatch, ReidCLIP, ResNetBackbone, build_resnet, trim_to_eot
+from ..backbones import (AttributePrompts, BNNeck, PromptBatch, ReidCLIP, ResNetBackbone, build_resnet, freeze_text_encoder,
+                                trim_to_eot)
 from ..core import file_lock, load_json, model_mode, save_json
 from ..data import Preprocess, Record
 from ..experiment import file_digest
@@ -29,10 +30,10 @@ __all__ = ['OLTM_QUESTIONS', 'OLTM_CHOICES', 'CLIP_VQA_PROMPTS', 'VQA', 'ATTRIBU
            'TCA_KEYS', 'FUSIONS', 'QUERY_MODES', 'METRIC_LOSSES', 'BDG_STREAMS', 'MODELS', 'MODEL_LR', 'BOOK_ROWS',
            'TABLE3', 'TABLE4', 'TABLES', 'ClipVQA', 'vqa_attributes', 'camera_scenes', 'handcrafted_attributes',
            'informative_questions', 'training_attributes', 'attribute_phrases', 'template_sentence', 'TextFeatures',
-           'split_text_tokens', 'freeze_text_encoder', 'AttributeText', 'Consensus', 'CrossAttention', 'OLTM',
-           'tal_distance', 'assignment_plan', 'triplet_assignment', 'fuse_queries', 'average_maps', 'OLTMLoss',
-           'TextMask', 'matching_probability', 'soft_warp', 'co_mask', 'align_pairs', 'attr_align_loss', 'BDG',
-           'build_bdg', 'fused_queries', 'BDGLoss', 'OLTMConfig']
+           'split_text_tokens', 'AttributeText', 'Consensus', 'CrossAttention', 'OLTM', 'tal_distance',
+           'assignment_plan', 'triplet_assignment', 'fuse_queries', 'average_maps', 'OLTMLoss', 'TextMask',
+           'matching_probability', 'soft_warp', 'co_mask', 'align_pairs', 'attr_align_loss', 'BDG', 'build_bdg',
+           'fused_queries', 'BDGLoss', 'OLTMConfig']
 
 # %% ../../nbs/12_oltm.ipynb #4368ceda
 OLTM_QUESTIONS = {  # attribute -> the question the VQA model is asked
@@ -235,13 +236,6 @@ def split_text_tokens(tokens: Tensor, # (B, L, d) every token's output
 
 # %% ../../nbs/12_oltm.ipynb #2241eb9b
 PROMPT_FORMS = ('learnable', 'template')
-
-def freeze_text_encoder(clip: ReidCLIP) -> None:
-    "Stop gradients into the CLIP text tower (embedding, positions, transformer, final norm, projection)."
-    c = clip.clip
-    for m in (c.token_embedding, c.transformer, c.ln_final): m.requires_grad_(False)
-    for p in (c.positional_embedding, c.text_projection):
-        if isinstance(p, nn.Parameter): p.requires_grad_(False)
 
 class AttributeText(nn.Module):
     "OLTM's text side: attribute answers -> learnable prompts or the template sentence -> frozen CLIP text encoder."
