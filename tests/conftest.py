@@ -20,6 +20,22 @@ def world(tmp_path_factory) -> tuple[Path, dict]:
     return out, synthesize(out=out, scale='tiny', seed=0)
 
 
+@pytest.fixture(scope='session')
+def vit_b16_file(tmp_path_factory):
+    "`vit_b16_file((H, W))`: a random-weight CLIP ViT-B/16 saved at that input size as a user's weight file would be (one per size)."
+    made = {}
+    def make(size: tuple[int, int]) -> Path:
+        if size not in made:
+            import torch
+            from reidbook.backbones import build_clip, save_clip
+            torch.manual_seed(0)
+            path = tmp_path_factory.mktemp('w')/'ViT-B-16.pt'
+            save_clip(build_clip('ViT-B-16', image_size=size), path)
+            made[size] = path
+        return made[size]
+    return make
+
+
 def reidbook_cmd(*args, **kw) -> subprocess.CompletedProcess:
     "Run the installed `reidbook` console script from the repo root."
     return subprocess.run([str(BIN/'reidbook'), *args], cwd=ROOT, capture_output=True, text=True, **kw)

@@ -5,17 +5,13 @@ import math
 import pytest
 import torch
 
-from reidbook.backbones import build_clip, save_clip
 from reidbook.engine import Trainer
 from reidbook.methods.clipreid import CLIPReIDConfig, freeze_for_stage1, freeze_for_stage2, stage1_loader
 
 
 @pytest.fixture(scope='module')
-def vit_file(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('w')/'ViT-B-16.pt'
-    save_clip(build_clip('ViT-B-16', image_size=(256, 128)), path)
-    return path
+def vit_file(vit_b16_file):
+    return vit_b16_file((256, 128))
 
 
 @pytest.mark.parametrize('preset', ['paper', 'official'])

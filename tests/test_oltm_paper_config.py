@@ -6,7 +6,7 @@ import pytest
 import torch
 import torchvision
 
-from reidbook.backbones import build_clip, save_clip
+from reidbook.backbones import build_clip
 from reidbook.engine import Trainer
 from reidbook.methods.oltm import BDG, OLTM, OLTMConfig
 
@@ -21,11 +21,8 @@ def batches(n_steps=2):
 
 
 @pytest.fixture(scope='module')
-def vit_file(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('w')/'ViT-B-16.pt'
-    save_clip(build_clip('ViT-B-16', image_size=(288, 144)), path)
-    return path
+def vit_file(vit_b16_file):
+    return vit_b16_file((288, 144))
 
 
 @pytest.mark.parametrize('model', ['oltm', 'bdg'])
