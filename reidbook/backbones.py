@@ -303,6 +303,7 @@ def trim_to_eot(ids: torch.Tensor, # (B, L) token ids, the end-of-text token the
 @patch
 def encode_text(self: ReidCLIP, ids: torch.Tensor, all_tokens: bool = False) -> torch.Tensor:
     "Text features of token ids: (B, embed_dim) at the end-of-text token, or all tokens (B, L, embed_dim)."
+    if not all_tokens: ids = trim_to_eot(ids)   # the padding after the last end-of-text token changes nothing: skip it
     return self.encode_text_embeds(self.embed_text(ids), ids, all_tokens)
 
 @patch
@@ -385,6 +386,7 @@ class IdentityPrompts(nn.Module):
         ids = clip_tokenizer(clip.context_length)([template])
         slots = ids == slot_token[0]
         if not slots.any(): raise ValueError(f"template {template!r} contains no placeholder {placeholder!r}")
+        ids, slots = trim_to_eot(ids, slots)   # no padding: the causal text encoder gives the same features, several times faster
         self.template = template
         self.register_buffer('ids', ids, persistent=False)
         self.register_buffer('slots', slots, persistent=False)

@@ -111,7 +111,8 @@ def check_suite(suite: str = 'default', manifest: str | Path | None = None) -> l
 
 def run_suite(suite: str = 'default', manifest: str | Path | None = None, force: bool = False,
               progress: bool = True,
-              jobs: int = 1, # runs at a time, each with cpu_count // jobs threads; an `EXCLUSIVE` experiment runs alone
+              jobs: int = 1, # runs at a time, each with cpu_count // jobs threads; an `EXCLUSIVE` experiment runs alone,
+                             # a run waits for the runs in flight of the experiments it `NEEDS`
              ) -> list[Run]:
     "Run every run of `suite` that is not fresh (all with `force`); print each one's status, wall time and the total."
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -123,16 +124,19 @@ def run_suite(suite: str = 'default', manifest: str | Path | None = None, force:
         runs.append(run); spent[spec.experiment] = spent.get(spec.experiment, 0.) + run.seconds
     with ThreadPoolExecutor(jobs) as pool:
         flying: dict = {}   # future -> spec of the runs in flight beside this loop
-        def land(every: bool) -> None:
-            "Wait for one (`every`: all) of the runs in flight; a failure is raised once the others have finished."
-            if not flying: return
-            finished, _ = wait(flying, return_when=ALL_COMPLETED if every else FIRST_COMPLETED)
+        def land(every: bool, among: set | None = None) -> None:
+            "Wait for one (`every`: all) of the runs in flight (of experiments `among`); a failure is raised once the others have finished."
+            futures = [f for f, s in flying.items() if among is None or s.experiment in among]
+            if not futures: return
+            finished, _ = wait(futures, return_when=ALL_COMPLETED if every else FIRST_COMPLETED)
             for fut in finished:
                 spec = flying.pop(fut); run = fut.result()
                 print(f"[run] {spec.experiment}/{spec.name}: {run.seconds:.0f} s of wall time", flush=True); record(spec, run)
         for i, spec in enumerate(specs, 1):
-            alone = jobs == 1 or spec.config().EXCLUSIVE
-            if alone or len(flying) >= jobs: land(every=alone)   # a free slot, or every slot for a run alone
+            cfg = spec.config()
+            alone = jobs == 1 or cfg.EXCLUSIVE
+            land(every=True, among=None if alone else set(cfg.NEEDS))   # every run for a run alone; else the runs it reads
+            if len(flying) >= jobs: land(every=False)   # a free slot
             st = run_status(spec)   # checked now: a run before it may have changed its inputs
             head = f"[book] {i}/{len(specs)} {spec.experiment}/{spec.name}"
             if st.fresh and not force:

@@ -139,7 +139,8 @@ class ExperimentConfig:
     "Base of the experiments' configs: typed fields whose defaults are the `embedded` preset, plus named `PRESETS`."
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {}  # preset name -> the fields it changes from the defaults
     RUNTIME: ClassVar[tuple[str, ...]] = ()  # fields that change how a run executes, not what it computes
-    EXCLUSIVE: ClassVar[bool] = False  # a parallel suite runs it alone, with every thread (timings; files later runs read)
+    EXCLUSIVE: ClassVar[bool] = False  # a parallel suite runs it alone, with every thread (its timings need an idle machine)
+    NEEDS: ClassVar[tuple[str, ...]] = ()  # experiments whose runs earlier in a suite write files it reads: they finish first
 
     def __post_init__(self):
         hints = field_types(type(self))
@@ -203,7 +204,8 @@ EXPERIMENTS: dict[str, str] = {'pretrain_clip': 'reidbook.pretrain:PretrainConfi
                                'pretrain_resnet': 'reidbook.pretrain:ResNetPretrainConfig',
                                'dalnet': 'reidbook.methods.dalnet:DALNetConfig',
                                'oltm': 'reidbook.methods.oltm:OLTMConfig',
-                               'clipreid': 'reidbook.methods.clipreid:CLIPReIDConfig'}
+                               'clipreid': 'reidbook.methods.clipreid:CLIPReIDConfig',
+                               'mmpl': 'reidbook.methods.mmpl:MMPLConfig'}
 
 def _check_experiment(experiment: str) -> str:
     if experiment not in EXPERIMENTS:

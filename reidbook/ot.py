@@ -287,10 +287,13 @@ def ot_distance(C, # costs (..., M, N), e.g. 1 - cosine similarity of patches an
                 a=None, b=None, # marginals (uniform if None)
                 eps: float = 0.1, # MMPL's lambda
                 max_iter: int = 1000, tol: float = 1e-6, log_domain: bool | None = None,
+                plan_grad: bool = True, # False: the plan is solved without autograd and held fixed (gradients reach C only)
                ) -> torch.Tensor: # shape (...): one distance per problem
     "MMPL's OT distance (Tong et al., CVM 2025, Eq. 13-17): $\\langle T^\\star, C\\rangle$ of the entropic plan, batched."
     C = torch.as_tensor(C)  # `sinkhorn` validates it
-    return (sinkhorn(C, a, b, eps, max_iter, tol, log_domain) * C).sum((-2, -1))
+    with torch.set_grad_enabled(plan_grad and torch.is_grad_enabled()):
+        plan = sinkhorn(C if plan_grad else C.detach(), a, b, eps, max_iter, tol, log_domain)
+    return (plan * C).sum((-2, -1))
 
 # %% ../nbs/01_ot.ipynb #bee908d2
 @dataclass

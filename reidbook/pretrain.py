@@ -351,7 +351,6 @@ class PretrainConfig(ExperimentConfig):
     force: bool = False # pretrain even if an up-to-date checkpoint exists
     RUNTIME: ClassVar[tuple[str, ...]] = ('threads', 'force')
     PRESETS: ClassVar[dict] = {'smoke': dict(world_scale='tiny', epochs=2, batch_size=8, lr=1e-3, eval_every=1)}
-    EXCLUSIVE: ClassVar[bool] = True  # later runs of a suite read its checkpoint
 
     def check(self):
         for k in ('epochs', 'batch_size'):
@@ -533,7 +532,6 @@ class SaliencyConfig(ExperimentConfig):
     force: bool = False # train even if an up-to-date checkpoint exists
     RUNTIME: ClassVar[tuple[str, ...]] = ('threads', 'force')
     PRESETS: ClassVar[dict] = {'smoke': dict(world_scale='tiny', epochs=1, batch_size=4, held_out=2)}
-    EXCLUSIVE: ClassVar[bool] = True  # later runs of a suite read its checkpoint
 
     def check(self):
         for k in ('mid', 'out', 'epochs', 'batch_size', 'held_out'):
@@ -767,7 +765,6 @@ class ResNetPretrainConfig(ExperimentConfig):
     force: bool = False # train even if an up-to-date checkpoint exists
     RUNTIME: ClassVar[tuple[str, ...]] = ('threads', 'force')
     PRESETS: ClassVar[dict] = {'smoke': dict(world_scale='tiny', epochs=1, warmup_epochs=0, p=2, k=2, held_out=2)}
-    EXCLUSIVE: ClassVar[bool] = True  # later runs of a suite read its checkpoint
 
     def check(self):
         for k in ('epochs', 'p', 'k', 'held_out'):

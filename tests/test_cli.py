@@ -137,6 +137,20 @@ def test_parallel_suite_runs_side_by_side_and_exclusive_ones_alone(runs, tmp_pat
     with pytest.raises(ValueError, match='jobs=0'): cli.run_suite(manifest=manifest, progress=False, jobs=0)
 
 
+def test_parallel_suite_waits_only_for_the_runs_a_run_needs(runs, tmp_path, monkeypatch):
+    "The pretraining shares the machine with a run that does not read it (OTLA); a run that does (UNIReID) waits for it."
+    monkeypatch.setattr(cli, 'template_path', lambda name: _sleeper(tmp_path))
+    manifest = tmp_path/'manifest.yml'
+    order = [('pretrain_clip', 'p'), ('otla', 'o'), ('unireid', 'u')]
+    manifest.write_text('suites:\n  default:\n' + ''.join(f'    - {{experiment: {e}, name: {n}, preset: smoke}}\n' for e, n in order))
+    cli.run_suite(manifest=manifest, progress=False, jobs=2)
+    log = {n: json.loads((runs/e/n/'log.json').read_text()) for e, n in order}
+    assert log['o']['start'] < log['p']['end']   # OTLA beside the pretraining
+    assert log['u']['start'] >= log['p']['end']   # UNIReID after it
+    from reidbook.experiment import EXPERIMENTS, config_class
+    for e in EXPERIMENTS: assert set(config_class(e).NEEDS) <= set(EXPERIMENTS), e   # every need names an experiment
+
+
 def test_parallel_suite_failure_waits_for_the_other_run(runs, tmp_path, monkeypatch):
     monkeypatch.setattr(cli, 'template_path', lambda name: _sleeper(tmp_path, fail='b'))
     manifest = tmp_path/'manifest.yml'

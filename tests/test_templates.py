@@ -14,7 +14,7 @@ LAYOUT = {'schema', 'experiment', 'name', 'preset', 'overrides', 'config', 'metr
 TASKS = {'pretrain_clip': {'zero-shot T->R, random init', 'zero-shot T->R, pretrained', 'zero-shot S->R, random init', 'zero-shot S->R, pretrained'},
          'unireid': {'T->R', 'S->R', 'T+S->R', 'T->R (original gallery)', 'PKU-Sketch T->R', 'PKU-Sketch S->R', 'PKU-Sketch T+S->R'},
          'otla': {'all', 'indoor'}, 'dalnet': {'S->P', 'S->P multi'},
-         'oltm': {'S->P', 'S->P multi'}, 'clipreid': {'Q->G', 'Q->G after stage 1'}}
+         'oltm': {'S->P', 'S->P multi'}, 'clipreid': {'Q->G', 'Q->G after stage 1'}, 'mmpl': {'Q->G', 'Q->G after stage 1'}}
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def check_layout(res: dict, experiment: str):
 
 
 @pytest.mark.parametrize('experiment', ['pretrain_clip', 'ot_benchmark', 'unireid', 'otla', 'saliency', 'pretrain_resnet', 'dalnet', 'oltm',
-                                        'clipreid'])
+                                        'clipreid', 'mmpl'])
 def test_smoke_preset(experiment, runs):
     res = run(experiment, 'smoke')
     check_layout(res, experiment)
@@ -51,7 +51,11 @@ def test_smoke_preset(experiment, runs):
         assert res['details']['vqa_seconds'] > 0 and set(res['details']['losses']) >= {'id', 'id_text', 'metric', 'metric_text'}
     if experiment == 'clipreid':   # both stages ran: stage 1's two terms, stage 2's six
         assert set(res['details']['stage1']['losses']) == {'i2t', 't2i'} and 'i2t' in res['details']['losses']
-    if experiment in ('unireid', 'otla', 'dalnet', 'oltm', 'clipreid'):
+    if experiment == 'mmpl':   # three levels, ISA trained, PTA's terms at every level, CPL's transformation loss
+        st = res['details']['stage1']
+        assert {'otce_0', 'otce_2', 'i2t_1', 't2i_2'} <= set(st['losses']) and set(st['isa']['losses']) >= {'policy_0', 'ratio_2'}
+        assert 0 < st['ot_share'] < 1 and {'i2t', 'tr'} <= set(res['details']['losses']) and res['details']['levels'] == 3
+    if experiment in ('unireid', 'otla', 'dalnet', 'oltm', 'clipreid', 'mmpl'):
         assert res['provenance']['world']['scale'] == 'tiny' and res['details']['steps'] > 0
         assert 0 <= res['timings']['data_share'] < 1 and res['timings']['train_s'] > 0
     if experiment == 'unireid':   # the smoke preset trains from random weights: no input file
@@ -67,6 +71,16 @@ def test_smoke_preset(experiment, runs):
         assert {'R1', 'mAP', 'R1_random_init', 'mAP_random_init'} <= set(m) and res['details']['format'] == 'torchvision resnet18 (no fc)'
     if experiment == 'otla':
         assert res['details']['pseudo_labels'] and res['details']['num_classes'] >= 2
+
+
+def test_mmpl_attention_path(runs):
+    "MMPL without ISA (Table 4): the attention mask keeps the patches; and the baseline row (CLIP-ReID through MMPL's code)."
+    res = run('mmpl', 'attn', '-p', 'isa', 'false', '-p', 'levels', '2')
+    check_layout(res, 'mmpl')
+    assert 'isa' not in res['details']['stage1'] and {'otce_0', 'otce_1'} <= set(res['details']['stage1']['losses'])
+    base = run('mmpl', 'base', '-p', 'hpl', 'false', '-p', 'cpl', 'false', '-p', 'isa', 'false', '-p', 'pta', 'false', '-p', 'levels', '1',
+               '-p', 'figures', 'false')
+    assert set(base['details']['stage1']['losses']) == {'i2t_0', 't2i_0'} and 'tr' not in base['details']['losses']
 
 
 def test_oltm_bdg_path(runs):

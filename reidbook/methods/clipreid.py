@@ -21,9 +21,9 @@ from ..engine import extract_features
 from ..losses import ce_label_smooth, contrastive_rows, float32_loss, supcon, triplet_hard
 
 # %% auto #0
-__all__ = ['SIMILARITIES', 'REID_FORMATS', 'TABLE', 'TABLES', 'CLIPReID', 'similarity_logits', 'stage1_terms', 'stage1_features',
-           'stage1_loader', 'freeze_for_stage1', 'Stage1Loss', 'freeze_for_stage2', 'Stage2Loss', 'train_loader',
-           'evaluate_reid', 'CLIPReIDConfig']
+__all__ = ['SIMILARITIES', 'REID_FORMATS', 'HEADS', 'TABLE', 'TABLES', 'CLIPReID', 'similarity_logits', 'stage1_terms',
+           'stage1_features', 'stage1_loader', 'freeze_for_stage1', 'Stage1Loss', 'freeze_for_stage2', 'Stage2Loss',
+           'train_loader', 'evaluate_reid', 'CLIPReIDConfig']
 
 # %% ../../nbs/14_clipreid.ipynb #6c96d02f
 class CLIPReID(nn.Module):
@@ -110,19 +110,25 @@ def stage1_features(model: CLIPReID, records: Sequence[Record], batch_size: int 
     return f.extra['proj'], torch.as_tensor(f.pids, dtype=torch.long)
 
 class _Features(TorchDataset):
-    def __init__(self, feats: Tensor, labels: Tensor): self.feats, self.labels = feats, labels
-    def __len__(self) -> int: return len(self.feats)
-    def __getitem__(self, i: int) -> dict: return {'feat': self.feats[i], 'pid': self.labels[i]}
+    def __init__(self, columns: dict[str, Tensor]): self.columns = columns
+    def __len__(self) -> int: return len(self.columns['feat'])
+    def __getitem__(self, i: int) -> dict: return {k: v[i] for k, v in self.columns.items()}
 
-def stage1_loader(feats: Tensor, labels: Tensor, batch_size: int = 64, seed: int = 0) -> DataLoader:
+def stage1_loader(feats: Tensor, labels: Tensor, batch_size: int = 64, seed: int = 0,
+                  extra: dict[str, Tensor] | None = None, # more cached tensors, one row per feature (MMPL: selected patches)
+                 ) -> DataLoader: # batches {'feat', 'pid', *extra}
     "Shuffled chunks of the cached features (official: 64), a new permutation each epoch from `seed`."
-    if len(feats) != len(labels): raise ValueError(f"feats ({len(feats)}) and labels ({len(labels)}): expected one label per feature")
+    columns = {'feat': feats, 'pid': labels, **(extra or {})}
+    bad = {k: len(v) for k, v in columns.items() if len(v) != len(feats)}
+    if bad: raise ValueError(f"stage1_loader: expected one row per feature ({len(feats)}), got {bad}")
     if batch_size < 2: raise ValueError(f"batch_size={batch_size}: a contrastive chunk needs at least 2 features")
-    return DataLoader(_Features(feats, labels), batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
+    return DataLoader(_Features(columns), batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
 
 def freeze_for_stage1(model: CLIPReID) -> None:
-    "Only the prompt vectors train in stage 1."
-    model.requires_grad_(False); model.prompts.requires_grad_(True)
+    "Only the prompt vectors train in stage 1 (every `IdentityPrompts` of the model: MMPL's levels too)."
+    model.requires_grad_(False)
+    for m in model.modules():
+        if isinstance(m, IdentityPrompts): m.requires_grad_(True)
 
 @dataclass
 class Stage1Loss:
@@ -169,16 +175,21 @@ class Stage2Loss:
 
     def loss_weights(self) -> dict[str, float]: return {'id': self.id_weight, 'id_proj': self.id_weight}
 
+    def reid_terms(self, out: dict, y: Tensor) -> dict[str, Tensor]:
+        "L_id on both classifiers, L_tri on x11, x12 and proj."
+        terms = {'id': ce_label_smooth(out['logits'], y, self.eps), 'id_proj': ce_label_smooth(out['logits_proj'], y, self.eps)}
+        return terms | {f'tri_{k}': triplet_hard(out[k], y, margin=self.margin) for k in ('x11', 'x12', 'proj')}
+
+    def text_term(self, model: CLIPReID, v: Tensor, y: Tensor, bank: Tensor | None = None) -> Tensor:
+        "L_i2tce (Eq. 5): each image's proj feature against every identity's frozen prompt feature (`bank`: model.text_bank)."
+        bank = model.text_bank if bank is None else bank
+        if len(bank) != model.num_classes: raise ValueError("model.text_bank is empty: call `freeze_for_stage2(model)` (stage 1's prompts) first")
+        return ce_label_smooth(similarity_logits(v, bank, self.similarity, model.clip.clip.logit_scale.exp().item()), y, self.eps)
+
     def __call__(self, model: CLIPReID, batch: dict) -> dict[str, Tensor]:
         y = batch['pid']
         out = model(batch['image'], batch.get('camid'))
-        terms = {'id': ce_label_smooth(out['logits'], y, self.eps), 'id_proj': ce_label_smooth(out['logits_proj'], y, self.eps)}
-        terms |= {f'tri_{k}': triplet_hard(out[k], y, margin=self.margin) for k in ('x11', 'x12', 'proj')}
-        if self.i2t:
-            if len(model.text_bank) != model.num_classes: raise ValueError("model.text_bank is empty: call `freeze_for_stage2(model)` (stage 1's prompts) first")
-            logits = similarity_logits(out['proj'], model.text_bank, self.similarity, model.clip.clip.logit_scale.exp().item())
-            terms['i2t'] = ce_label_smooth(logits, y, self.eps)
-        return terms
+        return self.reid_terms(out, y) | ({'i2t': self.text_term(model, out['proj'], y)} if self.i2t else {})
 
 # %% ../../nbs/14_clipreid.ipynb #4f69fefd
 from ..data import Dataset
@@ -206,6 +217,7 @@ from ..experiment import ConfigError, ExperimentConfig, Row, Table
 from ..engine import TrainConfig
 
 REID_FORMATS = ('market1501', 'dukemtmc', 'msmt17', 'occluded_duke')
+HEADS = r'^(neck|neck_proj|classifier|classifier_proj)\.'  # the heads, which start from scratch in stage 2
 
 @dataclass
 class CLIPReIDConfig(ExperimentConfig):
@@ -225,7 +237,7 @@ class CLIPReIDConfig(ExperimentConfig):
     id_weight: float = 1.0 # weight of each identity term (official 0.25)
     stage1: bool = True # False: no prompts, no L_i2tce (the image encoder fine-tuned with L_id + L_tri alone)
     stage1_epochs: int = 10
-    stage1_batch: int = 64 # chunk of cached image features (official 64)
+    stage1_batch: int = 128 # chunk of cached image features (official 64; MMPL's stage 1 costs per chunk, see its chapter)
     stage1_lr: float = 3.5e-4
     stage1_warmup: int = 1 # epochs of warm-up (official 5, from 1e-5)
     epochs: int = 6 # stage 2
@@ -235,6 +247,7 @@ class CLIPReIDConfig(ExperimentConfig):
     warmup: int = 1 # stage 2 warm-up epochs (official 10)
     milestones: tuple[int, ...] = () # stage 2 multistep decay (official (30, 50)); empty: cosine
     bias_lr: float = 1.0 # multiplier of bias parameters' lr (official 2)
+    head_lr: float = 100.0 # stage-2 lr multiplier of the BN-necks and classifiers, which start from scratch (paper 1)
     weight_decay: float = 1e-4
     pad: int = 10
     erasing: float = 0.5
@@ -245,9 +258,10 @@ class CLIPReIDConfig(ExperimentConfig):
     figures: bool = True
     device: str = ''
     RUNTIME: ClassVar[tuple[str, ...]] = ('workers', 'threads', 'cache_images', 'figures', 'device')
+    NEEDS: ClassVar[tuple[str, ...]] = ('pretrain_clip',)  # reads the book's pretrained CLIP
     PRESETS: ClassVar[dict] = {
         'paper': dict(data_root='data/Market-1501-v15.09.15', backbone='ViT-B-16', pretrained='data/checkpoints/ViT-B-16.pt',
-                      image_size=(256, 128), stage1_epochs=120, stage1_warmup=5, epochs=60, lr=5e-6,
+                      image_size=(256, 128), stage1_batch=64, stage1_epochs=120, stage1_warmup=5, epochs=60, lr=5e-6, head_lr=1.0,
                       warmup=10, milestones=(30, 50), workers=8, cache_images=False),
         'smoke': dict(world_scale='tiny', pretrained='none', image_size=(64, 32), stage1_epochs=1, stage1_batch=8, epochs=1,
                       p=2, k=2, warmup=0, stage1_warmup=0)}
@@ -260,7 +274,7 @@ def check(self: CLIPReIDConfig) -> None:
         if getattr(self, k) < 1: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive integer")
     if self.stage1_batch < 2: raise ConfigError(f"stage1_batch={self.stage1_batch}: a contrastive chunk needs at least 2 features")
     if self.p < 2: raise ConfigError(f"p={self.p}: the triplet loss needs at least 2 identities per batch")
-    for k in ('stage1_lr', 'lr', 'sie_coe', 'bias_lr'):
+    for k in ('stage1_lr', 'lr', 'sie_coe', 'bias_lr', 'head_lr'):
         if getattr(self, k) <= 0: raise ConfigError(f"{k}={getattr(self, k)}: expected a positive number")
     if min(self.id_weight, self.weight_decay, self.pad, self.stage1_warmup, self.warmup, self.stride) < 0:
         raise ConfigError("id_weight, weight_decay, pad, stage1_warmup, warmup, stride: expected 0 or more")
@@ -292,7 +306,8 @@ def stage2_config(self: CLIPReIDConfig) -> TrainConfig:
     "Adam on the image encoder: warm-up, then the milestones (official) or cosine decay; bias parameters at `bias_lr`."
     return TrainConfig(epochs=self.epochs, lr=self.lr, optimizer='adam', weight_decay=self.weight_decay,
                        schedule='multistep' if self.milestones else 'cosine', milestones=tuple(self.milestones),
-                       warmup_epochs=self.warmup, param_rules=[(r'\.bias$', self.bias_lr, None)] if self.bias_lr != 1 else [],
+                       warmup_epochs=self.warmup, param_rules=[(r'\.bias$', self.bias_lr, None)] * (self.bias_lr != 1)
+                       + [(HEADS, self.head_lr, None)] * (self.head_lr != 1),
                        seed=self.seed, eval_every=0, checkpoint_every=0, device=self.device or None)
 
 @patch

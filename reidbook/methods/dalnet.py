@@ -415,6 +415,7 @@ class DALNetConfig(ExperimentConfig):
     figures: bool = True # curves, generator images, t-SNE, retrieval grid
     device: str = '' # empty: CUDA when available, else CPU
     RUNTIME: ClassVar[tuple[str, ...]] = ('workers', 'threads', 'cache_images', 'figures', 'device')
+    NEEDS: ClassVar[tuple[str, ...]] = ('saliency', 'pretrain_resnet')  # reads the book's saliency net and ResNet
     PRESETS: ClassVar[dict] = {
         'paper': dict(data_root='data/PKUSketchRE-ID_V1', data_format='pku_sketch', depth=50,
                       pretrained='data/checkpoints/resnet50-0676ba61.pth', saliency_weights='data/checkpoints/u2net.pth',

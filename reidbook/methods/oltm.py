@@ -789,6 +789,7 @@ class OLTMConfig(ExperimentConfig):
     figures: bool = True # curves, OT plans, VQA answers, retrieval grids, t-SNE
     device: str = '' # empty: CUDA when available, else CPU
     RUNTIME: ClassVar[tuple[str, ...]] = ('workers', 'threads', 'cache_images', 'figures', 'device')
+    NEEDS: ClassVar[tuple[str, ...]] = ('pretrain_clip',)  # reads the book's pretrained CLIP
     PRESETS: ClassVar[dict] = {
         'paper': dict(data_root='data/Market-Sketch-1K', backbone='ViT-B-16', pretrained='data/checkpoints/ViT-B-16.pt',
                       vqa_keep='all', depth=50, resnet_pretrained='data/checkpoints/resnet50-0676ba61.pth',

@@ -397,6 +397,7 @@ class UNIReIDConfig(ExperimentConfig):
     figures: bool = True # training curves, t-SNE and retrieval grids
     device: str = '' # empty: CUDA when available, else CPU
     RUNTIME: ClassVar[tuple[str, ...]] = ('workers', 'threads', 'cache_images', 'figures', 'device')
+    NEEDS: ClassVar[tuple[str, ...]] = ('pretrain_clip',)  # reads the book's pretrained CLIP
     PRESETS: ClassVar[dict] = {
         'paper': dict(data_root='data/CUHK-PEDES', backbone='ViT-B-16', pretrained='data/checkpoints/ViT-B-16.pt',
                       image_size=(384, 128), epochs=60, batch_size=64, lr=1e-5, pad=10, cross_domain_root='none', workers=8,
