@@ -472,6 +472,7 @@ def selection_figure(records: Sequence, # images (Records, paths or arrays)
 def plan_figure(model: MMPL, kept: Sequence[Tensor], # per level, (M_k, d) one image's kept patches
                 pid: int, eps: float = 0.1, max_iter: int = 50, tol: float = 1e-3) -> Figure:
     "The entropic plan between one image's kept patches (rows) and its identity's prompt tokens (columns), per level."
+    from matplotlib.ticker import MaxNLocator
     from reidbook.ot import sinkhorn
     from reidbook.core import model_mode
     fig = Figure(figsize=(2.6 * len(kept), 3.2), layout='constrained')
@@ -484,6 +485,7 @@ def plan_figure(model: MMPL, kept: Sequence[Tensor], # per level, (M_k, d) one i
             plan = sinkhorn(C, eps=eps, max_iter=max_iter, tol=tol)
             im = axes[k].imshow(plan.numpy(), aspect='auto', cmap='viridis')
             axes[k].set(title=f'level {k + 1}: d = {(plan * C).sum():.3f}', xlabel='prompt token', ylabel='kept patch')
+            for axis in (axes[k].xaxis, axes[k].yaxis): axis.set_major_locator(MaxNLocator(integer=True))
             axes[k].title.set_fontsize(8)
             fig.colorbar(im, ax=axes[k], shrink=0.8)
     fig.suptitle(f'PTA plans of one image against identity {pid}\'s prompt tokens', fontsize=9)
