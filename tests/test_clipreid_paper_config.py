@@ -14,8 +14,8 @@ def vit_file(vit_b16_file):
     return vit_b16_file((256, 128))
 
 
-@pytest.mark.parametrize('preset', ['paper', 'official'])
-def test_paper_config_both_stages(preset, vit_file, tmp_path):
+def test_paper_config_both_stages(vit_file, tmp_path, preset='official'):
+    "The official preset (its loss conventions on top of the paper's schedules), with SIE and overlapping patches."
     cfg = CLIPReIDConfig.preset(preset, data_root=str(tmp_path), pretrained=str(vit_file), sie=True, sie_coe=1.0, stride=12)
     model = cfg.build(num_classes=3, num_cameras=6, weights=str(vit_file))
     assert model.clip.grid_size == (21, 10) and model.clip.sie_embed.shape == (6, 768) and model.depth == 12
