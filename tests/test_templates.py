@@ -73,13 +73,6 @@ def test_smoke_preset(experiment, runs):
         assert res['details']['pseudo_labels'] and res['details']['num_classes'] >= 2
 
 
-def test_mmpl_attention_path(runs):
-    "MMPL without ISA (Table 4): the attention mask keeps the patches, at two levels."
-    res = run('mmpl', 'attn', '-p', 'isa', 'false', '-p', 'levels', '2')
-    check_layout(res, 'mmpl')
-    assert 'isa' not in res['details']['stage1'] and {'otce_0', 'otce_1'} <= set(res['details']['stage1']['losses'])
-
-
 def test_oltm_bdg_path(runs):
     "The BDG baseline through the same template: SynthPed's attributes, WRT and AttrAlign."
     res = run('oltm', 'bdg', '-p', 'model', 'bdg', '-p', 'metric', 'wrt', '-p', 'attributes', 'handcrafted', '-p', 'figures', 'false')
