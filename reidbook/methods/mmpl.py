@@ -21,8 +21,8 @@ from .clipreid import CLIPReID, CLIPReIDConfig, Stage2Loss, freeze_for_stage1, s
 __all__ = ['OTCE_FORMS', 'TABLE3', 'TABLE4', 'TABLE5', 'TABLES', 'SHARED_ROWS', 'level_template', 'pool_patches', 'MMPL',
            'patch_scores', 'selection_reward', 'SelectorAgent', 'isa_terms', 'select_patches', 'SelectorLoss',
            'cls_attention', 'pta_distances', 'otce_loss', 'VisualPrompts', 'transformation_loss', 'MMPLStage1Loss',
-           'MMPLStage2Loss', 'mmpl_stage1_inputs', 'train_selector', 'kept_patches', 'MMPLConfig', 'selection_figure',
-           'plan_figure']
+           'MMPLStage2Loss', 'Stage1View', 'mmpl_stage1_inputs', 'train_selector', 'kept_patches', 'MMPLConfig',
+           'selection_figure', 'plan_figure']
 
 # %% ../../nbs/15_mmpl.ipynb #0274e003
 def level_template(n: int) -> str:
@@ -279,31 +279,28 @@ class MMPLStage2Loss(Stage2Loss):
     def term_names(self) -> tuple: return Stage2Loss.term_names + ('tr',)
 
 # %% ../../nbs/15_mmpl.ipynb #b38cb6a9
-from ..engine import Trainer, TrainConfig
+from ..engine import Trainer, TrainConfig, extract_features
 from ..data import Record
 
-@torch.no_grad()
+class Stage1View(nn.Module):
+    "An MMPL model as stage 1 sees it, for `extract_features`: the CLIP's projected class token, patch tokens, attention."
+    def __init__(self, model: MMPL, attention: bool = False): # attention: also the class token's attention (ISA off)
+        super().__init__()
+        self.model, self.attention, self.preprocess = model, attention, model.preprocess
+
+    def embed(self, images: Tensor, modality: str = 'rgb') -> dict[str, Tensor]:
+        if modality != 'rgb': raise ValueError(f"modality={modality!r}: MMPL's stage 1 embeds RGB photos")
+        out, a = cls_attention(self.model.clip, images) if self.attention else (self.model.clip.forward_features(images), None)
+        return {'feat': out['global'], 'tokens': out['tokens']} | ({} if a is None else {'attention': a})
+
 def mmpl_stage1_inputs(model: MMPL, records: Sequence[Record], cells: Sequence[tuple[int, int]], batch_size: int = 128,
                        attention: bool = False, progress: bool = True) -> dict:
     "{'feat' (n, d), 'pid' (n,), 'patches' [(n, M_c^k, d) per level], 'attention' [(n, M_c^k)] when asked}."
-    from reidbook.core import model_mode
-    from reidbook.data import ImageDataset
-    from torch.utils.data import DataLoader
-    grid, dev = model.clip.grid_size, model.classifier.weight.device
-    feats, toks, att = [], [], []
-    loader = DataLoader(ImageDataset(list(records), model.preprocess.transforms(('rgb',)).test), batch_size=batch_size)
-    from tqdm.auto import tqdm
-    with model_mode(model, False):
-        for b in tqdm(loader, desc='stage 1 inputs', disable=not progress, leave=False):
-            x = b['image'].to(dev)
-            out, a = cls_attention(model.clip, x) if attention else (model.clip.forward_features(x), None)
-            feats.append(out['global'].cpu()); toks.append(out['tokens'].cpu())
-            if a is not None: att.append(a.cpu())
-    tokens = torch.cat(toks)
-    res = {'feat': torch.cat(feats), 'pid': torch.as_tensor([r.pid for r in records], dtype=torch.long),
-           'patches': [pool_patches(tokens, grid, c) for c in cells]}
+    f, grid = extract_features(Stage1View(model, attention), records, batch_size, progress=progress), model.clip.grid_size
+    res = {'feat': f.feats, 'pid': torch.as_tensor(f.pids, dtype=torch.long),
+           'patches': [pool_patches(f.extra['tokens'], grid, c) for c in cells]}
     if attention:
-        a = torch.cat(att)[..., None]
+        a = f.extra['attention'][..., None]
         res['attention'] = [pool_patches(a, grid, c).squeeze(-1) * (grid[0] * grid[1]) / (c[0] * c[1]) for c in cells]
     return res
 
@@ -322,9 +319,12 @@ def kept_patches(patches: Sequence[Tensor], keep: Sequence[int], agents: nn.Modu
                  attention: Sequence[Tensor] | None = None, batch_size: int = 512) -> tuple[list[Tensor], list[Tensor]]:
     "Each level's M_k best patches of every image, by the agents' p_j or (without ISA) by attention; and their indices."
     if (agents is None) == (attention is None): raise ValueError("kept_patches: give the ISA agents or the attention, not both")
+    from reidbook.core import model_mode
     kept, index = [], []
     for k, (p, m) in enumerate(zip(patches, keep)):
-        score = torch.cat([agents[k].eval()(c) for c in p.split(batch_size)]) if agents is not None else attention[k]
+        if agents is None: score = attention[k]
+        else:
+            with model_mode(agents[k], False): score = torch.cat([agents[k](c) for c in p.split(batch_size)])
         sel, idx = select_patches(score, p, m)
         kept.append(sel); index.append(idx)
     return kept, index
